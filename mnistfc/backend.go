@@ -1,0 +1,83 @@
+package mnistfc
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+
+	// The pure-Go backend: works everywhere, needs no download and no C library.
+	_ "github.com/gomlx/compute/gobackend"
+)
+
+// DefaultBackend is the backend used when neither the configuration nor
+// $GOMLX_BACKEND names one: GoMLX's pure-Go backend.
+const DefaultBackend = "go"
+
+var (
+	backendsMu sync.Mutex
+	backends   = map[string]compute.Backend{}
+)
+
+// NewBackend returns the GoMLX compute backend for the given configuration
+// string, such as "go", "xla:cpu" or "xla:cuda". An empty name means
+// $GOMLX_BACKEND, or DefaultBackend if that is unset too. Backends are
+// created once per name and shared.
+//
+// It never downloads anything: the XLA backend must find its PJRT plugin
+// installed locally (see the README), and a missing one is a clear error
+// rather than a panic.
+func NewBackend(name string) (compute.Backend, error) {
+	name = ResolveBackendName(name)
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	if b, ok := backends[name]; ok {
+		return b, nil
+	}
+	kind, config, _ := strings.Cut(name, ":")
+	available := compute.List()
+	slices.Sort(available)
+	if !slices.Contains(available, kind) {
+		hint := ""
+		if kind == "xla" || kind == "stablehlo" {
+			hint = " (the XLA backend needs a cgo build on linux without the noxla tag)"
+		}
+		return nil, fmt.Errorf("backend %q is not compiled into this program%s; available: %s",
+			name, hint, strings.Join(available, ", "))
+	}
+	if kind == "xla" {
+		if err := checkXLAPlugin(config); err != nil {
+			return nil, err
+		}
+	}
+	b, err := newBackendNoPanic(name)
+	if err != nil {
+		return nil, fmt.Errorf("starting backend %q: %w", name, err)
+	}
+	backends[name] = b
+	return b, nil
+}
+
+// ResolveBackendName returns the backend configuration that NewBackend(name) uses.
+func ResolveBackendName(name string) string {
+	if name == "" {
+		name = os.Getenv(compute.ConfigEnvVar)
+	}
+	if name == "" {
+		name = DefaultBackend
+	}
+	return name
+}
+
+// newBackendNoPanic calls compute.NewWithConfig, turning a panic into an error.
+func newBackendNoPanic(name string) (b compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return compute.NewWithConfig(name)
+}

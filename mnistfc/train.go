@@ -1,0 +1,273 @@
+package mnistfc
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Data bundles the three sets a training run uses.
+type Data struct {
+	Train, Validation, Test *Dataset
+}
+
+// LoadData reads MNIST-like IDX files from dir (empty: the official MNIST
+// files) and splits the training images into train and validation sets.
+func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
+	train, test, err := LoadMNIST(dir)
+	if err != nil {
+		return nil, err
+	}
+	tr, val, err := Split(train, validationRatio, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Data{Train: tr, Validation: val, Test: test}, nil
+}
+
+// Phase names the part of a run a batch belongs to.
+type Phase string
+
+// The phases of a training run.
+const (
+	PhaseTrain      Phase = "train"
+	PhaseValidation Phase = "validation"
+	PhaseTest       Phase = "test"
+)
+
+// EpochStats are the numbers of one epoch, as the original prints them.
+type EpochStats struct {
+	Epoch         int     `json:"epoch"`
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_acc"`
+	// Validated is false on epochs skipped by EvalEvery; the Val fields are then zero.
+	Validated   bool    `json:"validated"`
+	ValLoss     float64 `json:"val_loss,omitempty"`
+	ValAccuracy float64 `json:"val_acc,omitempty"`
+	// NewBest marks the epoch whose model became the best so far.
+	NewBest bool    `json:"new_best,omitempty"`
+	Seconds float64 `json:"seconds"` // Training plus validation time of the epoch.
+}
+
+// History holds the per-epoch curves, like the original's cur_acc_loss.
+// The validation slices have one entry per validated epoch (ValEpochs).
+type History struct {
+	TrainAccuracies []float64 `json:"train_accuracies"`
+	TrainLosses     []float64 `json:"train_losses"`
+	ValAccuracies   []float64 `json:"val_accuracies"`
+	ValLosses       []float64 `json:"val_losses"`
+	ValEpochs       []int     `json:"val_epochs"`
+}
+
+// Result is everything a training run produces.
+type Result struct {
+	Config  Config       `json:"config"`
+	Backend string       `json:"backend"` // The backend configuration actually used.
+	Epochs  []EpochStats `json:"epochs"`
+	History History      `json:"history"`
+
+	BestEpoch int `json:"best_epoch"`
+	// BestValAccuracy is the best validation accuracy rounded to 3 decimals,
+	// the number the original compares and prints.
+	BestValAccuracy float64 `json:"best_val_acc"`
+
+	TestLoss        float64 `json:"test_loss"`
+	TestAccuracy    float64 `json:"test_acc"`
+	TestPredictions []uint8 `json:"-"` // Predicted class of each test image, in test-set order.
+	TestLabels      []uint8 `json:"-"` // True class of each test image.
+
+	Best      *Params         `json:"-"` // Weights of the best model.
+	Snapshots map[int]*Params `json:"-"` // Weights at the end of the epochs asked for with KeepWeightsAt.
+
+	SecondsPerEpoch float64 `json:"seconds_per_epoch"` // Mean training plus validation time per epoch.
+	TrainSeconds    float64 `json:"train_seconds"`     // All epochs, including the first one's compilation.
+	TestSeconds     float64 `json:"test_seconds"`
+}
+
+// Option changes how Train runs.
+type Option func(*options)
+
+type options struct {
+	data    *Data
+	log     io.Writer
+	onEpoch func(EpochStats)
+	onBatch func(phase Phase, done, total int)
+	keep    map[int]bool
+}
+
+// WithData trains on already loaded data instead of loading it from Config.DataDir.
+// Loading once and sharing it is what a sweep does.
+func WithData(d *Data) Option { return func(o *options) { o.data = d } }
+
+// WithLog prints the original notebook's lines ("Train epoch N: ...",
+// "==== new best model! ...", the test results) to w.
+func WithLog(w io.Writer) Option { return func(o *options) { o.log = w } }
+
+// OnEpoch calls fn after every epoch.
+func OnEpoch(fn func(EpochStats)) Option { return func(o *options) { o.onEpoch = fn } }
+
+// OnBatch calls fn after every batch, for progress bars.
+func OnBatch(fn func(phase Phase, done, total int)) Option {
+	return func(o *options) { o.onBatch = fn }
+}
+
+// KeepWeightsAt keeps a copy of the weights at the end of the given epochs in Result.Snapshots.
+func KeepWeightsAt(epochs ...int) Option {
+	return func(o *options) {
+		for _, e := range epochs {
+			o.keep[e] = true
+		}
+	}
+}
+
+// Train trains the network as the original notebook's train() does: plain
+// SGD on shuffled batches, validation every EvalEvery epochs, the best model
+// kept when its validation accuracy (rounded to 3 decimals) beats the best
+// so far by more than 0.001, and that model evaluated on the test set.
+func Train(cfg Config, opts ...Option) (*Result, error) {
+	o := &options{keep: map[int]bool{}}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	data := o.data
+	if data == nil {
+		var err error
+		if data, err = LoadData(cfg.DataDir, cfg.ValidationRatio, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	backendName := ResolveBackendName(cfg.Backend)
+	backend, err := NewBackend(backendName)
+	if err != nil {
+		return nil, err
+	}
+	net, err := newNetwork(backend, InitParams(cfg.HiddenDim, cfg.Seed), cfg.Softmax)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Result{Config: cfg, Backend: backendName, Snapshots: map[int]*Params{}}
+	logf := func(format string, args ...any) {
+		if o.log != nil {
+			fmt.Fprintf(o.log, format, args...)
+		}
+	}
+	shuffle := rand.New(rand.NewPCG(cfg.Seed, 0x5a0ff1e))
+	order := make([]int, data.Train.Len())
+	for i := range order {
+		order[i] = i
+	}
+	bestAcc := -1.0
+	start := time.Now()
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		epochStart := time.Now()
+		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		st := EpochStats{Epoch: epoch}
+		st.TrainLoss, st.TrainAccuracy, err = runEpoch(data.Train, order, cfg.BatchSize, PhaseTrain, o.onBatch,
+			func(b *batch) (float64, float64, error) { return net.trainBatch(b, float32(cfg.LearningRate)) })
+		if err != nil {
+			return nil, err
+		}
+		logf("Train epoch %d: accuracy %v, loss %v\n", epoch, st.TrainAccuracy, st.TrainLoss)
+		res.History.TrainAccuracies = append(res.History.TrainAccuracies, st.TrainAccuracy)
+		res.History.TrainLosses = append(res.History.TrainLosses, st.TrainLoss)
+
+		if (epoch-1)%cfg.EvalEvery == 0 {
+			st.Validated = true
+			st.ValLoss, st.ValAccuracy, _, err = evaluate(net, data.Validation, cfg.BatchSize, PhaseValidation, o.onBatch)
+			if err != nil {
+				return nil, err
+			}
+			res.History.ValAccuracies = append(res.History.ValAccuracies, st.ValAccuracy)
+			res.History.ValLosses = append(res.History.ValLosses, st.ValLoss)
+			res.History.ValEpochs = append(res.History.ValEpochs, epoch)
+			rounded := roundTo3(st.ValAccuracy)
+			logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
+			if bestAcc+0.001 < rounded {
+				bestAcc = rounded
+				st.NewBest = true
+				res.BestEpoch, res.BestValAccuracy = epoch, rounded
+				if res.Best, err = net.params(); err != nil {
+					return nil, err
+				}
+				logf("==== new best model! epoch %d, accuracy %v ====\n", epoch, rounded)
+			}
+		}
+		if o.keep[epoch] {
+			if res.Snapshots[epoch], err = net.params(); err != nil {
+				return nil, err
+			}
+		}
+		st.Seconds = time.Since(epochStart).Seconds()
+		res.Epochs = append(res.Epochs, st)
+		if o.onEpoch != nil {
+			o.onEpoch(st)
+		}
+	}
+	res.TrainSeconds = time.Since(start).Seconds()
+	res.SecondsPerEpoch = res.TrainSeconds / float64(cfg.Epochs)
+
+	testStart := time.Now()
+	net.setParams(res.Best)
+	var preds []int32
+	res.TestLoss, res.TestAccuracy, preds, err = evaluate(net, data.Test, cfg.TestBatchSize, PhaseTest, o.onBatch)
+	if err != nil {
+		return nil, err
+	}
+	res.TestSeconds = time.Since(testStart).Seconds()
+	res.TestPredictions = make([]uint8, len(preds))
+	for i, p := range preds {
+		res.TestPredictions[i] = uint8(p)
+	}
+	res.TestLabels = append([]uint8(nil), data.Test.Labels...)
+	logf("===== Test Results =====\n")
+	logf("Test Accuracy : %v\n", res.TestAccuracy)
+	logf("Test Loss : %v\n", res.TestLoss)
+	return res, nil
+}
+
+// evaluate runs the current weights over d in order, batch after batch.
+func evaluate(net *network, d *Dataset, batchSize int, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, preds []int32, err error) {
+	order := make([]int, d.Len())
+	for i := range order {
+		order[i] = i
+	}
+	preds = make([]int32, 0, d.Len())
+	loss, acc, err = runEpoch(d, order, batchSize, phase, onBatch, func(b *batch) (float64, float64, error) {
+		l, a, p, err := net.evalBatch(b)
+		preds = append(preds, p...)
+		return l, a, err
+	})
+	return loss, acc, preds, err
+}
+
+// runEpoch feeds d in the given order, batchSize examples at a time (the last
+// batch may be smaller), to step, and returns the mean of the batches' losses
+// and accuracies, as the original's np.mean over batches does.
+func runEpoch(d *Dataset, order []int, batchSize int, phase Phase, onBatch func(Phase, int, int),
+	step func(*batch) (loss, acc float64, err error)) (meanLoss, meanAcc float64, err error) {
+	total := (len(order) + batchSize - 1) / batchSize
+	for i := 0; i < total; i++ {
+		idx := order[i*batchSize : min((i+1)*batchSize, len(order))]
+		b := makeBatch(d, idx)
+		loss, acc, err := step(b)
+		b.free()
+		if err != nil {
+			return 0, 0, err
+		}
+		meanLoss += loss
+		meanAcc += acc
+		if onBatch != nil {
+			onBatch(phase, i+1, total)
+		}
+	}
+	return meanLoss / float64(total), meanAcc / float64(total), nil
+}
+
+// roundTo3 rounds like numpy's np.round(x, 3): half to even on x·1000.
+func roundTo3(x float64) float64 { return math.RoundToEven(x*1000) / 1000 }
