@@ -16,7 +16,7 @@ type network struct {
 	backend compute.Backend
 	hidden  int
 	train   *graph.Exec // (w1, b1, w2, b2, x, labels, lr) -> (w1, b1, w2, b2, loss, accuracy)
-	eval    *graph.Exec // (w1, b1, w2, b2, x, labels) -> (loss, accuracy, predictions)
+	eval    *graph.Exec // (w1, b1, w2, b2, x, labels) -> (loss, accuracy, probabilities)
 	weights [4]*tensors.Tensor
 }
 
@@ -38,14 +38,14 @@ func trainStep(mode SoftmaxMode) func(in []*graph.Node) []*graph.Node {
 	}
 }
 
-// evalStep computes loss, accuracy and predicted classes on a batch.
+// evalStep computes loss, accuracy and class probabilities on a batch.
 // Its inputs are (w1, b1, w2, b2, x, labels).
 func evalStep(mode SoftmaxMode) func(in []*graph.Node) []*graph.Node {
 	return func(in []*graph.Node) []*graph.Node {
 		w1, b1, w2, b2, x, labels := in[0], in[1], in[2], in[3], in[4], in[5]
 		targets := graph.OneHot(labels, NumClasses, dtypes.Float32)
 		y := Forward(x, w1, b1, w2, b2, mode)
-		return []*graph.Node{CrossEntropy(y, targets), Accuracy(y, targets), graph.ArgMax(y, 1, dtypes.Int32)}
+		return []*graph.Node{CrossEntropy(y, targets), Accuracy(y, targets), y}
 	}
 }
 
@@ -108,17 +108,18 @@ func (n *network) trainBatch(b *batch, lr float32) (loss, acc float64, err error
 	return scalar(out[4]), scalar(out[5]), nil
 }
 
-// evalBatch returns loss, accuracy and predictions on a batch with the current weights.
-func (n *network) evalBatch(b *batch) (loss, acc float64, preds []int32, err error) {
+// evalBatch returns loss, accuracy and class probabilities [N·NumClasses] on a batch with the current weights.
+func (n *network) evalBatch(b *batch) (loss, acc float64, probs []float32, err error) {
 	out, err := n.eval.Call(n.weights[0], n.weights[1], n.weights[2], n.weights[3], b.x, b.y)
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("evaluation step: %w", err)
 	}
-	preds, err = tensors.CopyFlatData[int32](out[2])
+	probs, err = tensors.CopyFlatData[float32](out[2])
+	out[2].FinalizeAll()
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	return scalar(out[0]), scalar(out[1]), preds, nil
+	return scalar(out[0]), scalar(out[1]), probs, nil
 }
 
 func scalar(t *tensors.Tensor) float64 {

@@ -75,8 +75,9 @@ type Result struct {
 
 	TestLoss        float64 `json:"test_loss"`
 	TestAccuracy    float64 `json:"test_acc"`
-	TestPredictions []uint8 `json:"-"` // Predicted class of each test image, in test-set order.
-	TestLabels      []uint8 `json:"-"` // True class of each test image.
+	TestPredictions []uint8   `json:"-"` // Predicted class of each test image, in test-set order.
+	TestLabels      []uint8   `json:"-"` // True class of each test image.
+	TestProbs       []float32 `json:"-"` // Class probabilities of each test image, NumClasses per image.
 
 	Best      *Params         `json:"-"` // Weights of the best model.
 	Snapshots map[int]*Params `json:"-"` // Weights at the end of the epochs asked for with KeepWeightsAt.
@@ -158,10 +159,7 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 		}
 	}
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, 0x5a0ff1e))
-	order := make([]int, data.Train.Len())
-	for i := range order {
-		order[i] = i
-	}
+	order := identity(data.Train.Len())
 	bestAcc := -1.0
 	start := time.Now()
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
@@ -188,7 +186,7 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 			res.History.ValEpochs = append(res.History.ValEpochs, epoch)
 			rounded := roundTo3(st.ValAccuracy)
 			logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
-			if bestAcc+0.001 < rounded {
+			if improves(bestAcc, rounded) {
 				bestAcc = rounded
 				st.NewBest = true
 				res.BestEpoch, res.BestValAccuracy = epoch, rounded
@@ -214,16 +212,12 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 
 	testStart := time.Now()
 	net.setParams(res.Best)
-	var preds []int32
-	res.TestLoss, res.TestAccuracy, preds, err = evaluate(net, data.Test, cfg.TestBatchSize, PhaseTest, o.onBatch)
+	res.TestLoss, res.TestAccuracy, res.TestProbs, err = evaluate(net, data.Test, cfg.TestBatchSize, PhaseTest, o.onBatch)
 	if err != nil {
 		return nil, err
 	}
 	res.TestSeconds = time.Since(testStart).Seconds()
-	res.TestPredictions = make([]uint8, len(preds))
-	for i, p := range preds {
-		res.TestPredictions[i] = uint8(p)
-	}
+	res.TestPredictions = ArgMaxRows(res.TestProbs)
 	res.TestLabels = append([]uint8(nil), data.Test.Labels...)
 	logf("===== Test Results =====\n")
 	logf("Test Accuracy : %v\n", res.TestAccuracy)
@@ -231,19 +225,41 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 	return res, nil
 }
 
-// evaluate runs the current weights over d in order, batch after batch.
-func evaluate(net *network, d *Dataset, batchSize int, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, preds []int32, err error) {
-	order := make([]int, d.Len())
-	for i := range order {
-		order[i] = i
-	}
-	preds = make([]int32, 0, d.Len())
-	loss, acc, err = runEpoch(d, order, batchSize, phase, onBatch, func(b *batch) (float64, float64, error) {
+// evaluate runs the current weights over d in order, batch after batch, and
+// returns the mean loss and accuracy and the class probabilities of every example.
+func evaluate(net *network, d *Dataset, batchSize int, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
+	probs = make([]float32, 0, d.Len()*NumClasses)
+	loss, acc, err = runEpoch(d, identity(d.Len()), batchSize, phase, onBatch, func(b *batch) (float64, float64, error) {
 		l, a, p, err := net.evalBatch(b)
-		preds = append(preds, p...)
+		probs = append(probs, p...)
 		return l, a, err
 	})
-	return loss, acc, preds, err
+	return loss, acc, probs, err
+}
+
+// identity returns the indices 0..n-1.
+func identity(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+// ArgMaxRows returns, for probabilities laid out NumClasses per example, the most probable class of each example.
+func ArgMaxRows(probs []float32) []uint8 {
+	preds := make([]uint8, len(probs)/NumClasses)
+	for i := range preds {
+		row := probs[i*NumClasses : (i+1)*NumClasses]
+		best := 0
+		for c, p := range row {
+			if p > row[best] {
+				best = c
+			}
+		}
+		preds[i] = uint8(best)
+	}
+	return preds
 }
 
 // runEpoch feeds d in the given order, batchSize examples at a time (the last
@@ -268,6 +284,10 @@ func runEpoch(d *Dataset, order []int, batchSize int, phase Phase, onBatch func(
 	}
 	return meanLoss / float64(total), meanAcc / float64(total), nil
 }
+
+// improves is the original's rule for a new best model: the validation
+// accuracy, rounded to 3 decimals, beats the best so far by more than 0.001.
+func improves(best, rounded float64) bool { return best+0.001 < rounded }
 
 // roundTo3 rounds like numpy's np.round(x, 3): half to even on x·1000.
 func roundTo3(x float64) float64 { return math.RoundToEven(x*1000) / 1000 }

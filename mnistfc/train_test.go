@@ -1,0 +1,194 @@
+package mnistfc
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	mnistOnce sync.Once
+	mnistData *Data
+	mnistErr  error
+)
+
+// officialData loads the official MNIST split once for all tests.
+func officialData(t *testing.T) *Data {
+	t.Helper()
+	mnistOnce.Do(func() { mnistData, mnistErr = LoadData("", 0.15, 0) })
+	if mnistErr != nil {
+		t.Fatal(mnistErr)
+	}
+	return mnistData
+}
+
+func TestBestModelRule(t *testing.T) {
+	// Validation accuracies from the original notebook's first experiment, epochs 17-22:
+	// it printed "new best" at 0.16, 0.162, 0.164 and 0.167, not at the repeated 0.16 nor at 0.165.
+	accs := []float64{0.16, 0.16, 0.162, 0.164, 0.165, 0.167}
+	want := []bool{true, false, true, true, false, true}
+	best := -1.0
+	for i, a := range accs {
+		got := improves(best, roundTo3(a))
+		if got != want[i] {
+			t.Errorf("accuracy %v after best %v: new best = %v, want %v", a, best, got, want[i])
+		}
+		if got {
+			best = roundTo3(a)
+		}
+	}
+	if roundTo3(0.92966666) != 0.93 || roundTo3(0.1625) != 0.162 {
+		t.Errorf("roundTo3 does not round like numpy: %v %v", roundTo3(0.92966666), roundTo3(0.1625))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		field  string
+		modify func(*Config)
+	}{
+		{"HiddenDim", func(c *Config) { c.HiddenDim = 0 }},
+		{"LearningRate", func(c *Config) { c.LearningRate = 0 }},
+		{"LearningRate", func(c *Config) { c.LearningRate = math.NaN() }},
+		{"Epochs", func(c *Config) { c.Epochs = 0 }},
+		{"BatchSize", func(c *Config) { c.BatchSize = -1 }},
+		{"TestBatchSize", func(c *Config) { c.TestBatchSize = 0 }},
+		{"ValidationRatio", func(c *Config) { c.ValidationRatio = 1.5 }},
+		{"ValidationRatio", func(c *Config) { c.ValidationRatio = 0 }},
+		{"EvalEvery", func(c *Config) { c.EvalEvery = 0 }},
+		{"Softmax", func(c *Config) { c.Softmax = 7 }},
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	for _, tc := range tests {
+		c := DefaultConfig()
+		tc.modify(&c)
+		var fe *FieldError
+		if err := c.Validate(); !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("%s: got error %v, want a FieldError for %s", tc.field, err, tc.field)
+		}
+	}
+}
+
+func TestTrainShortRun(t *testing.T) {
+	data := officialData(t)
+	cfg := DefaultConfig()
+	cfg.Epochs = 2
+	cfg.HiddenDim = 100
+	cfg.LearningRate = 0.1
+	var epochs []EpochStats
+	batches := map[Phase]int{}
+	res, err := Train(cfg, WithData(data), OnEpoch(func(s EpochStats) { epochs = append(epochs, s) }),
+		OnBatch(func(p Phase, done, total int) { batches[p]++ }), KeepWeightsAt(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TestAccuracy < 0.80 {
+		t.Errorf("test accuracy after 2 epochs = %.4f, want at least 0.80", res.TestAccuracy)
+	}
+	if len(epochs) != 2 || len(res.History.TrainLosses) != 2 || len(res.History.ValAccuracies) != 2 {
+		t.Fatalf("got %d epoch callbacks, %d train losses, %d validation accuracies; want 2 each", len(epochs), len(res.History.TrainLosses), len(res.History.ValAccuracies))
+	}
+	if !(res.History.TrainLosses[1] < res.History.TrainLosses[0]) {
+		t.Errorf("training loss did not decrease: %v", res.History.TrainLosses)
+	}
+	// 51000 training, 9000 validation and 10000 test images in batches of 1000.
+	if want := map[Phase]int{PhaseTrain: 2 * 51, PhaseValidation: 2 * 9, PhaseTest: 10}; !reflect.DeepEqual(batches, want) {
+		t.Errorf("batches per phase = %v, want %v", batches, want)
+	}
+	if res.Best == nil || res.BestEpoch < 1 || res.Snapshots[1] == nil {
+		t.Fatalf("no best model (epoch %d) or no snapshot of epoch 1", res.BestEpoch)
+	}
+	correct := 0
+	for i, p := range res.TestPredictions {
+		if p == res.TestLabels[i] {
+			correct++
+		}
+	}
+	if got := float64(correct) / float64(len(res.TestLabels)); math.Abs(got-res.TestAccuracy) > 1e-4 {
+		t.Errorf("test predictions give accuracy %v, result says %v", got, res.TestAccuracy)
+	}
+
+	// The saved model predicts the same classes.
+	path := filepath.Join(t.TempDir(), "model.bin")
+	if err := SaveModel(path, res.Model()); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Params, res.Best) || m.Softmax != cfg.Softmax {
+		t.Fatal("loaded model differs from the saved one")
+	}
+	preds, _, err := m.Predict(data.Test, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(preds, res.TestPredictions) {
+		t.Error("predictions of the loaded model differ from the test predictions of the run")
+	}
+}
+
+func TestTrainIsReproducible(t *testing.T) {
+	data := officialData(t)
+	cfg := DefaultConfig()
+	cfg.Epochs = 2
+	cfg.HiddenDim = 20
+	cfg.Seed = 3
+	a, err := Train(cfg, WithData(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(cfg, WithData(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.History, b.History) || a.TestLoss != b.TestLoss || !reflect.DeepEqual(a.Best, b.Best) {
+		t.Errorf("same seed, different results:\n%+v\n%+v", a.History, b.History)
+	}
+	cfg.Seed = 4
+	c, err := Train(cfg, WithData(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(a.History, c.History) {
+		t.Error("different seeds gave identical histories")
+	}
+}
+
+func TestLoadModelErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.bin")
+	if err := SaveModel(good, &Model{Params: InitParams(3, 1), Softmax: SoftmaxBatch, BatchSize: 10}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel(good)
+	if err != nil || m.Softmax != SoftmaxBatch || m.BatchSize != 10 || m.Params.Hidden != 3 {
+		t.Fatalf("round trip: %+v, %v", m, err)
+	}
+	raw, _ := os.ReadFile(good)
+	tests := []struct {
+		name, content, want string
+	}{
+		{"not a model", "hello\n", "not an mnistfc model"},
+		{"truncated", string(raw[:len(raw)-8]), "truncated"},
+		{"trailing data", string(raw) + "x", "after the weights"},
+		{"bad header", modelMagic + "{\n", "bad header"},
+	}
+	for _, tc := range tests {
+		path := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "_"), []byte(tc.content))
+		if _, err := LoadModel(path); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error %v, want one naming %s and saying %q", tc.name, err, path, tc.want)
+		}
+	}
+	if err := SaveModel(filepath.Join(dir, "none.bin"), &Model{}); err == nil {
+		t.Error("saving a model without weights: no error")
+	}
+}
