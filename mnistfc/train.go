@@ -73,8 +73,8 @@ type Result struct {
 	// the number the original compares and prints.
 	BestValAccuracy float64 `json:"best_val_acc"`
 
-	TestLoss        float64 `json:"test_loss"`
-	TestAccuracy    float64 `json:"test_acc"`
+	TestLoss        float64   `json:"test_loss"`
+	TestAccuracy    float64   `json:"test_acc"`
 	TestPredictions []uint8   `json:"-"` // Predicted class of each test image, in test-set order.
 	TestLabels      []uint8   `json:"-"` // True class of each test image.
 	TestProbs       []float32 `json:"-"` // Class probabilities of each test image, NumClasses per image.
