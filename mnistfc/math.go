@@ -14,16 +14,18 @@ import (
 
 // Sigmoid returns 1/(1+exp(-x)) element-wise.
 //
-// It is written in the numerically safe form that only ever exponentiates
-// -|x|: for x >= 0 it is 1/(1+e) and for x < 0 it is e/(1+e), with e = exp(-|x|).
-// Both branches are finite for every x, so neither the value nor its gradient
-// overflows for large logits.
+// It is safe for large |x| in float arithmetic: exp(-x) overflows to +Inf for
+// very negative x and 1/(1+Inf) is 0, the right limit. Training never
+// differentiates through this formula (which would give Inf/Inf): the
+// backward pass uses SigmoidGrad on its output instead.
 func Sigmoid(x *graph.Node) *graph.Node {
-	e := graph.Exp(graph.Neg(graph.Abs(x)))
-	onePlusE := graph.OnePlus(e)
-	positive := graph.Div(graph.OnesLike(e), onePlusE)
-	negative := graph.Div(e, onePlusE)
-	return graph.Where(graph.GreaterOrEqual(x, graph.ZerosLike(x)), positive, negative)
+	return graph.Inverse(graph.OnePlus(graph.Exp(graph.Neg(x))))
+}
+
+// SigmoidGrad returns the derivative of the sigmoid expressed with its output
+// s = Sigmoid(x): dσ/dx = s·(1-s).
+func SigmoidGrad(s *graph.Node) *graph.Node {
+	return graph.Mul(s, graph.OneMinus(s))
 }
 
 // SoftmaxMode selects how Softmax normalises the exponentiated logits.

@@ -26,10 +26,8 @@ func trainStep(mode SoftmaxMode) func(in []*graph.Node) []*graph.Node {
 	return func(in []*graph.Node) []*graph.Node {
 		w1, b1, w2, b2, x, labels, lr := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 		targets := graph.OneHot(labels, NumClasses, dtypes.Float32)
-		y := Forward(x, w1, b1, w2, b2, mode)
-		loss := CrossEntropy(y, targets)
+		loss, y, grads := LossAndGradients(x, targets, w1, b1, w2, b2, mode)
 		weights := []*graph.Node{w1, b1, w2, b2}
-		grads := graph.Gradient(loss, weights...)
 		out := make([]*graph.Node, 0, 6)
 		for i, w := range weights {
 			out = append(out, graph.Sub(w, graph.Mul(lr, grads[i])))
@@ -69,9 +67,9 @@ func newNetwork(backend compute.Backend, p *Params, mode SoftmaxMode) (*network,
 // setParams uploads p as the current weights.
 func (n *network) setParams(p *Params) {
 	n.weights = [4]*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(p.W1, NumPixels, p.Hidden),
+		tensors.FromFlatDataAndDimensions(p.W1, p.Hidden, NumPixels),
 		tensors.FromFlatDataAndDimensions(p.B1, p.Hidden),
-		tensors.FromFlatDataAndDimensions(p.W2, p.Hidden, NumClasses),
+		tensors.FromFlatDataAndDimensions(p.W2, NumClasses, p.Hidden),
 		tensors.FromFlatDataAndDimensions(p.B2, NumClasses),
 	}
 }
