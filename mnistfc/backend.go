@@ -3,6 +3,7 @@ package mnistfc
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -80,4 +81,16 @@ func newBackendNoPanic(name string) (b compute.Backend, err error) {
 		}
 	}()
 	return compute.NewWithConfig(name)
+}
+
+// SpeedHint returns a one-line suggestion when the named backend would run
+// much slower than it could in this build (the pure-Go backend on amd64
+// without GOEXPERIMENT=simd), or "" when there is nothing to say.
+func SpeedHint(name string) string {
+	kind, _, _ := strings.Cut(ResolveBackendName(name), ":")
+	if kind == "go" && !SIMDBuild && runtime.GOARCH == "amd64" {
+		return "note: built without GOEXPERIMENT=simd, so the pure-Go backend multiplies matrices without AVX; " +
+			"training runs about 8x slower. Rebuild with GOEXPERIMENT=simd (see the README)."
+	}
+	return ""
 }

@@ -53,14 +53,11 @@ func checkXLAPlugin(config string) error {
 		if _, err := os.Stat("/dev/nvidiactl"); err != nil {
 			msg += " No NVIDIA GPU device was found (/dev/nvidiactl is missing)."
 		}
-		msg += " Install the CUDA plugin and its NVIDIA libraries with `go run github.com/gomlx/go-xla/cmd/pjrt_installer@" + goXLAVersion + " -plugin=cuda`," +
+		msg += " Install the CUDA plugin and its NVIDIA libraries with `mnistfc install-xla -plugin cuda`," +
 			" or point to an installed one, e.g. a jax-cuda13-pjrt's xla_cuda_plugin.so: -backend xla:/abs/path/xla_cuda_plugin.so (see the README's GPU section)."
 	} else {
-		msg += " Install it with `go run github.com/gomlx/go-xla/cmd/pjrt_installer@" + goXLAVersion + " -plugin=" + plugin + "`, set $" + pjrt.PJRTPluginPathsEnv +
+		msg += " Install it with `mnistfc install-xla -plugin " + plugin + "`, set $" + pjrt.PJRTPluginPathsEnv +
 			" to its folder, or give its absolute path: -backend xla:/abs/path/pjrt_c_api_" + plugin + "_plugin.so. The default backend \"go\" needs no plugin."
 	}
 	return errors.New(msg)
 }
-
-// goXLAVersion is the go-xla version this project is built with (see go.mod).
-const goXLAVersion = "v0.4.5"

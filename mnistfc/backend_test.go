@@ -1,0 +1,62 @@
+package mnistfc
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestNewBackend(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	b, err := NewBackend("")
+	if err != nil {
+		t.Fatalf("default backend: %v", err)
+	}
+	if !strings.Contains(strings.ToLower(b.Name()+b.Description()), "go") {
+		t.Errorf("default backend is %q (%s), want the pure-Go one", b.Name(), b.Description())
+	}
+	if got := ResolveBackendName(""); got != DefaultBackend {
+		t.Errorf("ResolveBackendName(\"\") = %q, want %q", got, DefaultBackend)
+	}
+	t.Setenv("GOMLX_BACKEND", "xla:cuda")
+	if got := ResolveBackendName(""); got != "xla:cuda" {
+		t.Errorf("with $GOMLX_BACKEND=xla:cuda, ResolveBackendName(\"\") = %q", got)
+	}
+	if got := ResolveBackendName("go"); got != "go" {
+		t.Errorf("an explicit name must win over $GOMLX_BACKEND, got %q", got)
+	}
+}
+
+func TestNewBackendErrors(t *testing.T) {
+	// None of these may panic, hang or download: each must be a clear error.
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"nosuch", []string{`"nosuch"`, "not compiled", "available"}},
+		{"xla:/no/such/plugin.so", []string{"/no/such/plugin.so"}},
+	}
+	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
+		// Only meaningful without a GPU and plugin installed.
+		tests = append(tests, struct {
+			name string
+			want []string
+		}{"xla:cuda", []string{`"cuda"`, "not installed", "install-xla"}})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewBackend(tc.name)
+			if err == nil {
+				t.Skip("backend available on this machine")
+			}
+			if strings.Contains(err.Error(), "not compiled") && strings.HasPrefix(tc.name, "xla") {
+				t.Skipf("XLA not compiled into this build: %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
