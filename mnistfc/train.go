@@ -106,12 +106,37 @@ func WithData(d *Data) Option { return func(o *options) { o.data = d } }
 // "==== new best model! ...", the test results) to w.
 func WithLog(w io.Writer) Option { return func(o *options) { o.log = w } }
 
-// OnEpoch calls fn after every epoch.
-func OnEpoch(fn func(EpochStats)) Option { return func(o *options) { o.onEpoch = fn } }
+// Combine makes one option of several, for packages that offer an option
+// built from OnEpoch and OnBatch.
+func Combine(opts ...Option) Option {
+	return func(o *options) {
+		for _, opt := range opts {
+			opt(o)
+		}
+	}
+}
 
-// OnBatch calls fn after every batch, for progress bars.
+// OnEpoch calls fn after every epoch. Several OnEpoch options all run, in order.
+func OnEpoch(fn func(EpochStats)) Option {
+	return func(o *options) {
+		if prev := o.onEpoch; prev != nil {
+			o.onEpoch = func(st EpochStats) { prev(st); fn(st) }
+			return
+		}
+		o.onEpoch = fn
+	}
+}
+
+// OnBatch calls fn after every batch, for progress bars. Several OnBatch
+// options all run, in order.
 func OnBatch(fn func(phase Phase, done, total int)) Option {
-	return func(o *options) { o.onBatch = fn }
+	return func(o *options) {
+		if prev := o.onBatch; prev != nil {
+			o.onBatch = func(p Phase, done, total int) { prev(p, done, total); fn(p, done, total) }
+			return
+		}
+		o.onBatch = fn
+	}
 }
 
 // KeepWeightsAt keeps a copy of the weights at the end of the given epochs in Result.Snapshots.
