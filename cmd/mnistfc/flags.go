@@ -77,6 +77,18 @@ func (c *configFlags) config() (mnistfc.Config, error) {
 }
 
 // loadData loads and splits the data named by cfg, saying where it comes from.
+// parse parses a command's arguments, which take no positional argument,
+// and returns the configuration its flags describe.
+func (c *configFlags) parse(fs *flag.FlagSet, args []string) (mnistfc.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return mnistfc.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return mnistfc.Config{}, fmt.Errorf("unexpected argument %q (see \"%s -h\")", fs.Arg(0), fs.Name())
+	}
+	return c.config()
+}
+
 func loadData(cfg mnistfc.Config, log io.Writer) (*mnistfc.Data, error) {
 	src := cfg.DataDir
 	if src == "" {

@@ -39,13 +39,7 @@ func runSweep(args []string, stdout io.Writer) error {
 	parallel := fs.Int("parallel", 0, "runs trained at the same time (0: one per CPU core)")
 	out := fs.String("out", "", "if set, folder for results.json, results.csv and (for a grid) heatmap.png")
 	asJSON := fs.Bool("json", false, "print one JSON object per run, one per line")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("sweep: unexpected argument %q", fs.Arg(0))
-	}
-	base, err := cf.config()
+	base, err := cf.parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -26,13 +26,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	cf.register(fs, true)
 	out := fs.String("out", "out", "folder for curves.png, weights.png, history.json and model.bin")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line of stdout")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("train: unexpected argument %q", fs.Arg(0))
-	}
-	cfg, err := cf.config()
+	cfg, err := cf.parse(fs, args)
 	if err != nil {
 		return err
 	}
