@@ -131,7 +131,12 @@ func (m *Model) Predict(d *Dataset, backend string) (preds []uint8, probs []floa
 	if batchSize < 1 {
 		batchSize = DefaultConfig().TestBatchSize
 	}
-	_, _, probs, err = evaluate(net, d, batchSize, PhaseTest, nil)
+	set, err := newBatchSet(b, d, batchSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer set.free()
+	_, _, probs, err = evaluate(net, set, PhaseTest, nil)
 	if err != nil {
 		return nil, nil, err
 	}

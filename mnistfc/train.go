@@ -183,6 +183,12 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 			fmt.Fprintf(o.log, format, args...)
 		}
 	}
+	// The validation batches are the same every epoch: cut them once.
+	valSet, err := newBatchSet(backend, data.Validation, cfg.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	defer valSet.free()
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, 0x5a0ff1e))
 	order := identity(data.Train.Len())
 	bestAcc := -1.0
@@ -191,8 +197,13 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 		epochStart := time.Now()
 		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		st := EpochStats{Epoch: epoch}
-		st.TrainLoss, st.TrainAccuracy, err = runEpoch(data.Train, order, cfg.BatchSize, PhaseTrain, o.onBatch,
-			func(b *batch) (float64, float64, error) { return net.trainBatch(b, float32(cfg.LearningRate)) })
+		batches := prefetch(backend, data.Train, splitIndices(order, cfg.BatchSize))
+		st.TrainLoss, st.TrainAccuracy, err = runEpoch(batches.total, batches.next, PhaseTrain, o.onBatch,
+			func(b *batch) (float64, float64, error) {
+				defer b.free()
+				return net.trainBatch(b, float32(cfg.LearningRate))
+			})
+		batches.stop()
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +213,7 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 
 		if (epoch-1)%cfg.EvalEvery == 0 {
 			st.Validated = true
-			st.ValLoss, st.ValAccuracy, _, err = evaluate(net, data.Validation, cfg.BatchSize, PhaseValidation, o.onBatch)
+			st.ValLoss, st.ValAccuracy, _, err = evaluate(net, valSet, PhaseValidation, o.onBatch)
 			if err != nil {
 				return nil, err
 			}
@@ -237,7 +248,12 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 
 	testStart := time.Now()
 	net.setParams(res.Best)
-	res.TestLoss, res.TestAccuracy, res.TestProbs, err = evaluate(net, data.Test, cfg.TestBatchSize, PhaseTest, o.onBatch)
+	testSet, err := newBatchSet(backend, data.Test, cfg.TestBatchSize)
+	if err != nil {
+		return nil, err
+	}
+	defer testSet.free()
+	res.TestLoss, res.TestAccuracy, res.TestProbs, err = evaluate(net, testSet, PhaseTest, o.onBatch)
 	if err != nil {
 		return nil, err
 	}
@@ -250,11 +266,13 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 	return res, nil
 }
 
-// evaluate runs the current weights over d in order, batch after batch, and
-// returns the mean loss and accuracy and the class probabilities of every example.
-func evaluate(net *network, d *Dataset, batchSize int, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
-	probs = make([]float32, 0, d.Len()*NumClasses)
-	loss, acc, err = runEpoch(d, identity(d.Len()), batchSize, phase, onBatch, func(b *batch) (float64, float64, error) {
+// evaluate runs the current weights over the batches of set and returns the
+// mean loss and accuracy and the class probabilities of every example.
+func evaluate(net *network, set *batchSet, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
+	probs = make([]float32, 0, set.examples*NumClasses)
+	i := 0
+	next := func() (*batch, error) { i++; return set.batches[i-1], nil }
+	loss, acc, err = runEpoch(len(set.batches), next, phase, onBatch, func(b *batch) (float64, float64, error) {
 		l, a, p, err := net.evalBatch(b)
 		probs = append(probs, p...)
 		return l, a, err
@@ -287,17 +305,17 @@ func ArgMaxRows(probs []float32) []uint8 {
 	return preds
 }
 
-// runEpoch feeds d in the given order, batchSize examples at a time (the last
-// batch may be smaller), to step, and returns the mean of the batches' losses
-// and accuracies, as the original's np.mean over batches does.
-func runEpoch(d *Dataset, order []int, batchSize int, phase Phase, onBatch func(Phase, int, int),
+// runEpoch runs step on total batches taken from next and returns the mean
+// of the batches' losses and accuracies, as the original's np.mean over
+// batches does.
+func runEpoch(total int, next func() (*batch, error), phase Phase, onBatch func(Phase, int, int),
 	step func(*batch) (loss, acc float64, err error)) (meanLoss, meanAcc float64, err error) {
-	total := (len(order) + batchSize - 1) / batchSize
-	for i := 0; i < total; i++ {
-		idx := order[i*batchSize : min((i+1)*batchSize, len(order))]
-		b := makeBatch(d, idx)
+	for i := range total {
+		b, err := next()
+		if err != nil {
+			return 0, 0, err
+		}
 		loss, acc, err := step(b)
-		b.free()
 		if err != nil {
 			return 0, 0, err
 		}
