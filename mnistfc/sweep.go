@@ -1,6 +1,7 @@
 package mnistfc
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -90,7 +91,16 @@ func Sweep(data *Data, cfgs []Config, parallel int, done func(i int, r *Result),
 		sem = make(chan struct{}, parallel)
 	)
 	runOpts := append([]Option{WithData(data)}, opts...)
-	for i, cfg := range cfgs {
+	// Start the costliest runs first, so that a long run does not start
+	// last and leave the other cores idle at the end.
+	order := make([]int, len(cfgs))
+	for i := range order {
+		order[i] = i
+	}
+	cost := func(c Config) int { return c.HiddenDim * c.Epochs }
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost(cfgs[b]), cost(cfgs[a])) })
+	for _, i := range order {
+		cfg := cfgs[i]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
