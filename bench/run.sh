@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Side-by-side CPU benchmark (`make bench`): one epoch of our Go training
+# (mnistfc's BenchmarkEpoch) against a PyTorch reference of the original
+# notebook's loop (bench/torch_reference.py) on the same MNIST files, with
+# seconds per epoch (training + validation), peak resident memory and the
+# speed-up of Go over each PyTorch variant. Results: $BENCH_OUT/bench.json.
+#
+# Environment:
+#   BENCH_GO_EPOCHS=5     epochs timed on the Go side (-benchtime Nx)
+#   BENCH_TORCH_EPOCHS=3  epochs timed per PyTorch run
+#   BENCH_TORCH_THREADS=2 torch.set_num_threads
+#   BENCH_TORCH_LEAN=1    also time idiomatic PyTorch (--preload --lean: no
+#                         autograd in evaluation), not the original's loop
+#   BENCH_FULL=1          also time the whole 35-epoch runs of both programs
+#   BENCH_OUT=out/bench   output folder
+#   GOMLX_BACKEND         GoMLX backend of the Go side (default: go)
+#
+# Run it on an idle machine: it reports how much CPU other processes took
+# meanwhile and warns above 10% (PyTorch with 2 OpenMP threads slowed down up
+# to ~20x when another process kept one of 2 cores busy). The reference gives
+# OpenBLAS 1 thread (see bench/torch_reference.py -h and its docstring).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${BENCH_OUT:-out/bench}
+GO_EPOCHS=${BENCH_GO_EPOCHS:-5}
+TORCH_EPOCHS=${BENCH_TORCH_EPOCHS:-3}
+TORCH_THREADS=${BENCH_TORCH_THREADS:-2}
+PY=/usr/bin/python3
+export GOEXPERIMENT=simd
+
+step() { echo "==> $*" >&2; }
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+for n in "$GO_EPOCHS" "$TORCH_EPOCHS" "$TORCH_THREADS"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_GO_EPOCHS, BENCH_TORCH_EPOCHS and BENCH_TORCH_THREADS must be positive integers (got '$n')"
+done
+command -v go >/dev/null || die "go not found on PATH"
+mkdir -p "$OUT"
+LOAD_BEFORE=$(cut -d" " -f1-3 /proc/loadavg)
+STAT_BEFORE=$(head -n 1 /proc/stat)
+WALL_BEFORE=$(date +%s.%N)
+
+# (a) PyTorch for /usr/bin/python3.
+step "PyTorch: bench/install-torch.sh"
+bench/install-torch.sh || die "bench/install-torch.sh failed: PyTorch is needed for the reference side"
+
+# (b) Go: BenchmarkEpoch reports s/epoch and peakRSS-MiB.
+step "Go: GOEXPERIMENT=simd go test -run '^\$' -bench '^BenchmarkEpoch\$' -benchtime ${GO_EPOCHS}x ./mnistfc"
+go test -run '^$' -bench '^BenchmarkEpoch$' -benchtime "${GO_EPOCHS}x" ./mnistfc | tee "$OUT/go-bench.txt" >&2 \
+  || die "the Go benchmark failed (output in $OUT/go-bench.txt)"
+read -r GO_SPE GO_RSS < <(awk '/^BenchmarkEpoch/ { for (i = 2; i <= NF; i++) { if ($i == "s/epoch") s = $(i-1); if ($i == "peakRSS-MiB") m = $(i-1) } }
+  END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/go-bench.txt")
+[ "$GO_SPE" != "-" ] || die "no s/epoch metric in the Go benchmark output ($OUT/go-bench.txt)"
+
+# (c) PyTorch: the original pipeline, then preloaded tensors (same loop).
+torch_run() { # name, extra flags...
+  local name=$1; shift
+  local cmd=("$PY" bench/torch_reference.py --epochs "$TORCH_EPOCHS" --threads "$TORCH_THREADS"
+             --hidden 100 --batch 1000 --json --quiet "$@")
+  step "PyTorch ($name): ${cmd[*]}"
+  "${cmd[@]}" > "$OUT/torch-$name.txt" || die "the PyTorch reference ($name) failed"
+  tail -n 1 "$OUT/torch-$name.txt" > "$OUT/torch-$name.json"
+}
+torch_run defaults --blas-threads 0
+torch_run original
+torch_run preload --preload
+TORCH_RUNS="defaults original preload"
+if [ "${BENCH_TORCH_LEAN:-0}" = 1 ]; then
+  torch_run lean --preload --lean
+  TORCH_RUNS="$TORCH_RUNS lean"
+fi
+
+# Optional: the whole 35-epoch runs.
+FULL=""
+if [ "${BENCH_FULL:-0}" = 1 ]; then
+  step "Go (full): go build -o $OUT/mnistfc ./cmd/mnistfc && $OUT/mnistfc train -json -out $OUT/train"
+  go build -o "$OUT/mnistfc" ./cmd/mnistfc || die "go build ./cmd/mnistfc failed"
+  TIME=()
+  [ -x /usr/bin/time ] && TIME=(/usr/bin/time -v -o "$OUT/go-full.time")
+  "${TIME[@]}" "$OUT/mnistfc" train -json -out "$OUT/train" > "$OUT/go-full.txt" \
+    || die "$OUT/mnistfc train failed (output in $OUT/go-full.txt)"
+  tail -n 1 "$OUT/go-full.txt" > "$OUT/go-full.json"
+  step "PyTorch (full): $PY bench/torch_reference.py --preload --epochs 35 --threads $TORCH_THREADS --json --quiet"
+  "$PY" bench/torch_reference.py --preload --epochs 35 --threads "$TORCH_THREADS" --json --quiet > "$OUT/torch-full.txt" \
+    || die "the PyTorch reference (full) failed"
+  tail -n 1 "$OUT/torch-full.txt" > "$OUT/torch-full.json"
+  FULL=1
+fi
+
+# (d) table, (e) bench.json.
+times > "$OUT/times.txt" # CPU time of this script's processes (the last line: children)
+STAT_AFTER=$(head -n 1 /proc/stat)
+WALL_AFTER=$(date +%s.%N)
+CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
+TORCH_RUNS="$TORCH_RUNS" FULL="$FULL" NPROC="$(nproc)" CPU_MODEL="$CPU_MODEL" LOAD_BEFORE="$LOAD_BEFORE" \
+STAT_BEFORE="$STAT_BEFORE" STAT_AFTER="$STAT_AFTER" WALL_BEFORE="$WALL_BEFORE" WALL_AFTER="$WALL_AFTER" \
+OUR_TIMES="$(tail -n 1 "$OUT/times.txt")" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" GO_VERSION="$(go env GOVERSION)" BACKEND="${GOMLX_BACKEND:-go}" \
+"$PY" - <<'PYEOF'
+import json, os, re
+
+env = os.environ
+out = env["OUT"]
+def load(name):
+    path = os.path.join(out, name)
+    try:
+        with open(path) as f:
+            return json.loads(f.read())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"bench/run.sh: cannot read the JSON summary {path}: {e}")
+
+go_spe = float(env["GO_SPE"])
+go_rss = None if env["GO_RSS"] == "-" else float(env["GO_RSS"])
+labels = {"defaults": "PyTorch, original pipeline, Debian's thread defaults",
+          "original": "PyTorch, original pipeline (Dataset+DataLoader)",
+          "preload": "PyTorch, preloaded tensors (same loop)",
+          "lean": "PyTorch, preloaded + no_grad eval (not the original loop)"}
+rows = [{"name": "go", "label": f"Go/GoMLX ({env['BACKEND']} backend)", "seconds_per_epoch": go_spe,
+         "peak_rss_mib": go_rss, "epochs": int(env["GO_EPOCHS"])}]
+torch_version = None
+for name in env["TORCH_RUNS"].split():
+    d = load(f"torch-{name}.json")
+    torch_version = d.get("torch")
+    rows.append({"name": f"pytorch-{name}", "label": labels[name], "seconds_per_epoch": d["seconds_per_epoch"],
+                 "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
+                 "epochs": d["epochs"], "threads": d["threads"], "blas_threads": d.get("blas_threads"),
+                 "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)})
+
+# CPU time the machine spent busy during this script, less our own processes' CPU time:
+# what other processes took from the benchmark, as a share of all CPUs.
+def busy_and_total(line):
+    v = [int(x) for x in line.split()[1:9]]
+    return sum(v) - v[3] - v[4], sum(v)
+def seconds(t):  # "1m2.345s"
+    m, s = t.rstrip("s").split("m")
+    return 60 * float(m) + float(s)
+b0, t0 = busy_and_total(env["STAT_BEFORE"])
+b1, t1 = busy_and_total(env["STAT_AFTER"])
+hz = os.sysconf("SC_CLK_TCK")
+ours = sum(seconds(t) for t in env["OUR_TIMES"].split())
+wall = float(env["WALL_AFTER"]) - float(env["WALL_BEFORE"])
+other = max(0.0, (b1 - b0) / hz - ours)
+other_pct = round(100 * other / (wall * int(env["NPROC"])), 1) if wall > 0 else 0.0
+machine = {"nproc": int(env["NPROC"]), "cpu_model": env["CPU_MODEL"], "wall_seconds": round(wall, 1),
+           "other_cpu_pct": other_pct, "load_before": env["LOAD_BEFORE"],
+           "load_after": env["LOAD_AFTER"], "go": env["GO_VERSION"], "torch": torch_version}
+print()
+print(f"Machine: {machine['nproc']} CPUs, {machine['cpu_model']}; other processes used {machine['other_cpu_pct']}% of the CPUs; "
+      f"load average before {machine['load_before']}, after {machine['load_after']}")
+print(f"{machine['go']} (GOEXPERIMENT=simd), torch {torch_version}; hidden 100, batch 1000, lr 0.1, row softmax; "
+      f"seconds per epoch = training (51000 images) + validation (9000)")
+if machine["other_cpu_pct"] > 10:
+    print(f"WARNING: other processes used {machine['other_cpu_pct']}% of the CPUs during the benchmark, so these "
+          f"timings are not reliable (PyTorch with 2 threads suffers most); rerun on an idle machine.")
+print()
+w = max(len(r["label"]) for r in rows)
+print(f"{'implementation':<{w}}  {'s/epoch':>8}  {'peak RSS MiB':>12}  {'Go speed-up':>11}")
+for r in rows:
+    rss = "-" if r["peak_rss_mib"] is None else f"{r['peak_rss_mib']:.0f}"
+    sp = "1.00" if r["name"] == "go" else f"{r['speedup_of_go']:.2f}"
+    print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}")
+
+result = {"machine": machine, "go_epochs": int(env["GO_EPOCHS"]), "torch_epochs": int(env["TORCH_EPOCHS"]),
+          "rows": rows}
+orig = next(r for r in rows if r["name"] == "pytorch-original")
+dflt = next(r for r in rows if r["name"] == "pytorch-defaults")
+result["speedup_vs_original"] = orig["speedup_of_go"]
+result["speedup_vs_original_defaults"] = dflt["speedup_of_go"]
+print()
+print(f"Go vs the original PyTorch loop: {dflt['speedup_of_go']:.2f}x with Debian's defaults "
+      f"(OpenBLAS threads = CPUs on top of torch's threads), {orig['speedup_of_go']:.2f}x with OpenBLAS on 1 thread "
+      f"(issue target: at least 4x)")
+
+if env["FULL"]:
+    g, t = load("go-full.json"), load("torch-full.json")
+    go_full_rss = None
+    try:
+        with open(os.path.join(out, "go-full.time")) as f:
+            m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", f.read())
+            go_full_rss = int(m.group(1)) / 1024 if m else None
+    except OSError:
+        pass
+    full = [
+        {"name": "go", "seconds_per_epoch": g["seconds_per_epoch"], "total_seconds": g["total_seconds"],
+         "test_acc": g.get("test_acc"), "peak_rss_mib": go_full_rss},
+        {"name": "pytorch-preload", "seconds_per_epoch": t["seconds_per_epoch"], "total_seconds": t["total_seconds"],
+         "test_acc": t["test_acc"], "peak_rss_mib": t["peak_rss_mb"]},
+    ]
+    full[1]["speedup_of_go"] = round(t["seconds_per_epoch"] / g["seconds_per_epoch"], 2)
+    full[1]["speedup_of_go_total"] = round(t["total_seconds"] / g["total_seconds"], 2)
+    result["full"] = full
+    print()
+    print("Whole 35-epoch runs (total includes data loading and test):")
+    print(f"{'':<16}  {'s/epoch':>8}  {'total s':>8}  {'test acc':>8}  {'peak RSS MiB':>12}")
+    for r in full:
+        rss = "-" if r["peak_rss_mib"] is None else f"{r['peak_rss_mib']:.0f}"
+        acc = "-" if r["test_acc"] is None else f"{r['test_acc']:.4f}"
+        print(f"{r['name']:<16}  {r['seconds_per_epoch']:>8.3f}  {r['total_seconds']:>8.2f}  {acc:>8}  {rss:>12}")
+    print(f"Go speed-up: {full[1]['speedup_of_go']:.2f}x per epoch, {full[1]['speedup_of_go_total']:.2f}x in total")
+
+path = os.path.join(out, "bench.json")
+with open(path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+print()
+print(f"Wrote {path}")
+PYEOF

