@@ -1,5 +1,5 @@
 # Developer tasks. `make <target>`; variables can be overridden, e.g.
-# `make report NOTEBOOKS=notebooks/smoke.ipynb` or `make e2e E2E_NOTEBOOK=notebooks/mnist_fc.ipynb`.
+# `make report NOTEBOOKS=notebooks/mnist_fc.ipynb` or `make e2e E2E_NOTEBOOK=notebooks/NAME.ipynb E2E_MIN_IMAGES=1`.
 
 SHELL := /bin/bash
 
@@ -10,8 +10,8 @@ REPORTS_DIR    ?= reports
 CHECK_DIR      ?= out/notebooks-check
 FAST_EPOCHS    ?= 2
 LAB_PORT       ?= 8888
-E2E_NOTEBOOK   ?= notebooks/smoke.ipynb
-E2E_MIN_IMAGES ?= 1
+E2E_NOTEBOOK   ?= notebooks/mnist_fc.ipynb
+E2E_MIN_IMAGES ?= 11
 NB_SETUP       := scripts/setup-notebooks.sh
 # Runs a command with the venv and the project-local Jupyter paths (see the script).
 NB_ENV         := . scripts/notebooks-env.sh &&

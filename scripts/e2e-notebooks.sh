@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser test of a GoNB notebook in a real JupyterLab (`make e2e`):
-#   scripts/e2e-notebooks.sh [NOTEBOOK]      (default notebooks/smoke.ipynb)
+#   scripts/e2e-notebooks.sh [NOTEBOOK]      (default notebooks/mnist_fc.ipynb)
 #
 # Starts JupyterLab from the project venv on 127.0.0.1, a free port and a
 # random token, with throw-away settings (no autosave: the notebook file is
@@ -19,7 +19,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/notebooks-env.sh"
 
-NOTEBOOK="${1:-$ROOT/notebooks/smoke.ipynb}"
+NOTEBOOK="${1:-$ROOT/notebooks/mnist_fc.ipynb}"
 NOTEBOOK="$(cd "$(dirname "$NOTEBOOK")" && pwd)/$(basename "$NOTEBOOK")"
 NB_ROOT="$ROOT/notebooks"
 NAME="$(basename "$NOTEBOOK" .ipynb)"
