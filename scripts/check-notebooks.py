@@ -21,7 +21,7 @@ Expectations come from a JSON file (default: notebooks/expected.json next to
 this repository's notebooks), keyed by notebook name without ".ipynb":
 
     {
-      "smoke": {
+      "mnist_fc": {
         "min_images": 1,
         "patterns": ["Test Accuracy : 0\\\\.\\\\d+"],
         "stderr_allow": ["^W\\\\d{4} .*deprecated"]
