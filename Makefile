@@ -20,7 +20,7 @@ NB_ENV         := . scripts/notebooks-env.sh &&
 
 # --- Go ----------------------------------------------------------------------
 # GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
-# (about 8x faster here); everything also builds and runs without it.
+# (about 4x faster here); everything also builds and runs without it.
 GO_ENV := GOEXPERIMENT=simd
 
 # The test command of the README (and of .ci/run).

@@ -90,7 +90,7 @@ func SpeedHint(name string) string {
 	kind, _, _ := strings.Cut(ResolveBackendName(name), ":")
 	if kind == "go" && !SIMDBuild && runtime.GOARCH == "amd64" {
 		return "note: built without GOEXPERIMENT=simd, so the pure-Go backend multiplies matrices without AVX; " +
-			"training runs about 8x slower. Rebuild with GOEXPERIMENT=simd (see the README)."
+			"training runs about 4x slower. Rebuild with GOEXPERIMENT=simd (see the README)."
 	}
 	return ""
 }
