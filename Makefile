@@ -16,7 +16,7 @@ NB_SETUP       := scripts/setup-notebooks.sh
 # Runs a command with the venv and the project-local Jupyter paths (see the script).
 NB_ENV         := . scripts/notebooks-env.sh &&
 
-.PHONY: test train sweep bench gpu-bundle notebooks-setup lab report notebooks-check e2e
+.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup lab report notebooks-check e2e
 
 # --- Go ----------------------------------------------------------------------
 # GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
@@ -35,9 +35,24 @@ train:
 sweep:
 	$(GO_ENV) go run ./cmd/mnistfc sweep
 
-# Side by side: our training vs the original's PyTorch loop (bench/run.sh).
+# Side by side: our training (pure-Go and ONNX Runtime backends) vs the
+# original's PyTorch loop (bench/run.sh).
 bench:
 	bench/run.sh
+
+# --- Optional ONNX Runtime backend (linux/amd64, cgo) ------------------------
+# Install ONNX Runtime's CPU library (npm package onnxruntime-node) into
+# ~/.local/lib/onnxruntime/, where `-backend onnx` finds it.
+onnxruntime:
+	scripts/install-onnxruntime.sh
+
+# bin/mnistfc with the onnx backend compiled in: bin/mnistfc train -backend onnx
+build-onnx:
+	$(GO_ENV) go build -tags onnx -o bin/mnistfc ./cmd/mnistfc
+
+# The tests that compare the onnx backend with the pure-Go one (CI runs them).
+test-onnx: onnxruntime
+	$(GO_ENV) go test -tags onnx -run 'ONNX|NewBackend' ./mnistfc
 
 # What scripts/gpu-check.sh needs on a GPU machine without Go: a cgo build
 # with the XLA backend in bin/mnistfc and the MNIST files in bin/mnist/.

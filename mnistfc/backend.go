@@ -24,12 +24,13 @@ var (
 )
 
 // NewBackend returns the GoMLX compute backend for the given configuration
-// string, such as "go", "xla:cpu" or "xla:cuda". An empty name means
+// string, such as "go", "xla:cpu", "xla:cuda" or "onnx" (ONNX Runtime on the
+// CPU, compiled in with the build tag onnx). An empty name means
 // $GOMLX_BACKEND, or DefaultBackend if that is unset too. Backends are
 // created once per name and shared.
 //
 // It never downloads anything: the XLA backend must find its PJRT plugin
-// installed locally (see the README), and a missing one is a clear error
+// installed locally, and so must ONNX Runtime (see the README); a missing one is a clear error
 // rather than a panic.
 func NewBackend(name string) (compute.Backend, error) {
 	name = ResolveBackendName(name)
@@ -43,14 +44,22 @@ func NewBackend(name string) (compute.Backend, error) {
 	slices.Sort(available)
 	if !slices.Contains(available, kind) {
 		hint := ""
-		if kind == "xla" || kind == "stablehlo" {
+		switch kind {
+		case "xla", "stablehlo":
 			hint = " (the XLA backend needs a cgo build on linux without the noxla tag)"
+		case "onnx", "onnxruntime":
+			hint = " (the ONNX Runtime backend needs a cgo build on linux/amd64 with -tags onnx, e.g. `make build-onnx`)"
 		}
 		return nil, fmt.Errorf("backend %q is not compiled into this program%s; available: %s",
 			name, hint, strings.Join(available, ", "))
 	}
-	if kind == "xla" {
+	switch kind {
+	case "xla":
 		if err := checkXLAPlugin(config); err != nil {
+			return nil, err
+		}
+	case "onnx", "onnxruntime":
+		if err := checkONNX(config); err != nil {
 			return nil, err
 		}
 	}

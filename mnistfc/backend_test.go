@@ -36,6 +36,17 @@ func TestNewBackendErrors(t *testing.T) {
 		{"nosuch", []string{`"nosuch"`, "not compiled", "available"}},
 		{"xla:/no/such/plugin.so", []string{"/no/such/plugin.so"}},
 	}
+	if ONNXBuild {
+		tests = append(tests, struct {
+			name string
+			want []string
+		}{"onnx:/no/such/libonnxruntime.so", []string{"/no/such/libonnxruntime.so", "make onnxruntime"}})
+	} else {
+		tests = append(tests, struct {
+			name string
+			want []string
+		}{"onnx", []string{`"onnx"`, "not compiled", "-tags onnx"}})
+	}
 	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
 		// Only meaningful without a GPU and plugin installed.
 		tests = append(tests, struct {

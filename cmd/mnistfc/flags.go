@@ -43,7 +43,7 @@ func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
 	fs.IntVar(&c.cfg.EvalEvery, "eval-every", c.cfg.EvalEvery, "validate every N epochs")
 	fs.Uint64Var(&c.cfg.Seed, "seed", c.cfg.Seed, "random seed for the split, the initial weights and the shuffling")
 	fs.StringVar(&c.softmax, "softmax", "row", `softmax: "row" (correct) or "batch" (the original notebook's normalisation over the batch axis)`)
-	fs.StringVar(&c.cfg.Backend, "backend", "", `GoMLX backend: "go" (default, pure Go), "xla:cpu", "xla:cuda" or "xla:/abs/path/plugin.so"; default $GOMLX_BACKEND, else "go"`)
+	fs.StringVar(&c.cfg.Backend, "backend", "", `GoMLX backend: "go" (default, pure Go), "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so", or "onnx" (ONNX Runtime, in builds with -tags onnx); default $GOMLX_BACKEND, else "go"`)
 	fs.StringVar(&c.cfg.DataDir, "data", "", "folder of MNIST-like IDX files (default: the official MNIST files of the GoMNIST Go module)")
 }
 
