@@ -11,6 +11,8 @@
 #   BENCH_TORCH_THREADS=2 torch.set_num_threads
 #   BENCH_TORCH_LEAN=1    also time idiomatic PyTorch (--preload --lean: no
 #                         autograd in evaluation), not the original's loop
+#   BENCH_ONNX=1          also time our training on the ONNX Runtime backend
+#                         (installs it with scripts/install-onnxruntime.sh; 0: skip)
 #   BENCH_FULL=1          also time the whole 35-epoch runs of both programs
 #   BENCH_OUT=out/bench   output folder
 #   GOMLX_BACKEND         GoMLX backend of the Go side (default: go)
@@ -52,6 +54,21 @@ read -r GO_SPE GO_RSS < <(awk '/^BenchmarkEpoch/ { for (i = 2; i <= NF; i++) { i
   END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/go-bench.txt")
 [ "$GO_SPE" != "-" ] || die "no s/epoch metric in the Go benchmark output ($OUT/go-bench.txt)"
 
+# (b2) Go on the ONNX Runtime backend (build tag onnx).
+ONNX_SPE=- ONNX_RSS=-
+if [ "${BENCH_ONNX:-1}" != 0 ]; then
+  step "ONNX Runtime: scripts/install-onnxruntime.sh"
+  if scripts/install-onnxruntime.sh; then
+    step "Go, ONNX Runtime backend: GOMLX_BACKEND=onnx GOEXPERIMENT=simd go test -tags onnx -run '^\$' -bench '^BenchmarkEpoch\$' -benchtime ${GO_EPOCHS}x ./mnistfc"
+    GOMLX_BACKEND=onnx go test -tags onnx -run '^$' -bench '^BenchmarkEpoch$' -benchtime "${GO_EPOCHS}x" ./mnistfc \
+      | tee "$OUT/onnx-bench.txt" >&2 || die "the Go benchmark on the onnx backend failed (output in $OUT/onnx-bench.txt)"
+    read -r ONNX_SPE ONNX_RSS < <(awk '/^BenchmarkEpoch/ { for (i = 2; i <= NF; i++) { if ($i == "s/epoch") s = $(i-1); if ($i == "peakRSS-MiB") m = $(i-1) } }
+      END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/onnx-bench.txt")
+  else
+    echo "bench/run.sh: WARNING: ONNX Runtime could not be installed; the onnx row is skipped" >&2
+  fi
+fi
+
 # (c) PyTorch: the original pipeline, then preloaded tensors (same loop).
 torch_run() { # name, extra flags...
   local name=$1; shift
@@ -92,7 +109,7 @@ times > "$OUT/times.txt" # CPU time of this script's processes (the last line: c
 STAT_AFTER=$(head -n 1 /proc/stat)
 WALL_AFTER=$(date +%s.%N)
 CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
+OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" ONNX_SPE="$ONNX_SPE" ONNX_RSS="$ONNX_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
 TORCH_RUNS="$TORCH_RUNS" FULL="$FULL" NPROC="$(nproc)" CPU_MODEL="$CPU_MODEL" LOAD_BEFORE="$LOAD_BEFORE" \
 STAT_BEFORE="$STAT_BEFORE" STAT_AFTER="$STAT_AFTER" WALL_BEFORE="$WALL_BEFORE" WALL_AFTER="$WALL_AFTER" \
 OUR_TIMES="$(tail -n 1 "$OUT/times.txt")" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" GO_VERSION="$(go env GOVERSION)" BACKEND="${GOMLX_BACKEND:-go}" \
@@ -117,14 +134,22 @@ labels = {"defaults": "PyTorch, original pipeline, Debian's thread defaults",
           "lean": "PyTorch, preloaded + no_grad eval (not the original loop)"}
 rows = [{"name": "go", "label": f"Go/GoMLX ({env['BACKEND']} backend)", "seconds_per_epoch": go_spe,
          "peak_rss_mib": go_rss, "epochs": int(env["GO_EPOCHS"])}]
+onnx_spe = None if env["ONNX_SPE"] == "-" else float(env["ONNX_SPE"])
+if onnx_spe is not None:
+    rows.append({"name": "onnx", "label": "Go/GoMLX (onnx backend: ONNX Runtime)", "seconds_per_epoch": onnx_spe,
+                 "peak_rss_mib": None if env["ONNX_RSS"] == "-" else float(env["ONNX_RSS"]),
+                 "epochs": int(env["GO_EPOCHS"]), "speedup_of_go": round(go_spe / onnx_spe, 2)})
 torch_version = None
 for name in env["TORCH_RUNS"].split():
     d = load(f"torch-{name}.json")
     torch_version = d.get("torch")
-    rows.append({"name": f"pytorch-{name}", "label": labels[name], "seconds_per_epoch": d["seconds_per_epoch"],
-                 "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
-                 "epochs": d["epochs"], "threads": d["threads"], "blas_threads": d.get("blas_threads"),
-                 "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)})
+    row = {"name": f"pytorch-{name}", "label": labels[name], "seconds_per_epoch": d["seconds_per_epoch"],
+           "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
+           "epochs": d["epochs"], "threads": d["threads"], "blas_threads": d.get("blas_threads"),
+           "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)}
+    if onnx_spe is not None:
+        row["speedup_of_onnx"] = round(d["seconds_per_epoch"] / onnx_spe, 2)
+    rows.append(row)
 
 # CPU time the machine spent busy during this script, less our own processes' CPU time:
 # what other processes took from the benchmark, as a share of all CPUs.
@@ -154,11 +179,16 @@ if machine["other_cpu_pct"] > 10:
           f"timings are not reliable (PyTorch with 2 threads suffers most); rerun on an idle machine.")
 print()
 w = max(len(r["label"]) for r in rows)
-print(f"{'implementation':<{w}}  {'s/epoch':>8}  {'peak RSS MiB':>12}  {'Go speed-up':>11}")
+print(f"{'implementation':<{w}}  {'s/epoch':>8}  {'peak RSS MiB':>12}  {'Go speed-up':>11}  {'onnx speed-up':>13}")
 for r in rows:
     rss = "-" if r["peak_rss_mib"] is None else f"{r['peak_rss_mib']:.0f}"
     sp = "1.00" if r["name"] == "go" else f"{r['speedup_of_go']:.2f}"
-    print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}")
+    if r["name"] == "onnx":
+        sp, osp = "-", "1.00"
+    else:
+        osp = f"{r['speedup_of_onnx']:.2f}" if "speedup_of_onnx" in r else "-"
+    print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}  {osp:>13}")
+print("(speed-up: the PyTorch row's seconds per epoch over ours; on the onnx row, Go column: pure-Go over onnx)")
 
 result = {"machine": machine, "go_epochs": int(env["GO_EPOCHS"]), "torch_epochs": int(env["TORCH_EPOCHS"]),
           "rows": rows}
@@ -170,6 +200,11 @@ print()
 print(f"Go vs the original PyTorch loop: {dflt['speedup_of_go']:.2f}x with Debian's defaults "
       f"(OpenBLAS threads = CPUs on top of torch's threads), {orig['speedup_of_go']:.2f}x with OpenBLAS on 1 thread "
       f"(issue target: at least 4x)")
+if onnx_spe is not None:
+    result["onnx_speedup_vs_original"] = orig["speedup_of_onnx"]
+    result["onnx_speedup_vs_original_defaults"] = dflt["speedup_of_onnx"]
+    print(f"Go on ONNX Runtime vs the original PyTorch loop: {dflt['speedup_of_onnx']:.2f}x with Debian's defaults, "
+          f"{orig['speedup_of_onnx']:.2f}x with OpenBLAS on 1 thread")
 
 if env["FULL"]:
     g, t = load("go-full.json"), load("torch-full.json")
