@@ -29,30 +29,22 @@ func TestNewBackend(t *testing.T) {
 
 func TestNewBackendErrors(t *testing.T) {
 	// None of these may panic, hang or download: each must be a clear error.
-	tests := []struct {
+	type errorCase struct {
 		name string
 		want []string
-	}{
+	}
+	tests := []errorCase{
 		{"nosuch", []string{`"nosuch"`, "not compiled", "available"}},
 		{"xla:/no/such/plugin.so", []string{"/no/such/plugin.so"}},
 	}
 	if ONNXBuild {
-		tests = append(tests, struct {
-			name string
-			want []string
-		}{"onnx:/no/such/libonnxruntime.so", []string{"/no/such/libonnxruntime.so", "make onnxruntime"}})
+		tests = append(tests, errorCase{"onnx:/no/such/libonnxruntime.so", []string{"/no/such/libonnxruntime.so", "make onnxruntime"}})
 	} else {
-		tests = append(tests, struct {
-			name string
-			want []string
-		}{"onnx", []string{`"onnx"`, "not compiled", "-tags onnx"}})
+		tests = append(tests, errorCase{"onnx", []string{`"onnx"`, "not compiled", "-tags onnx"}})
 	}
 	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
 		// Only meaningful without a GPU and plugin installed.
-		tests = append(tests, struct {
-			name string
-			want []string
-		}{"xla:cuda", []string{`"cuda"`, "not installed", "install-xla"}})
+		tests = append(tests, errorCase{"xla:cuda", []string{`"cuda"`, "not installed", "install-xla"}})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

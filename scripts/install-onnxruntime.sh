@@ -37,3 +37,6 @@ mkdir -p "$DIR"
 install -m 0644 "$tmp/$member" "$LIB"
 echo "onnxruntime-node@$VERSION" > "$STAMP"
 echo "install-onnxruntime: installed $LIB (ONNX Runtime from onnxruntime-node@$VERSION)"
+if [ "$DIR" != "$HOME/.local/lib/onnxruntime" ]; then
+  echo "install-onnxruntime: not the default folder: run with -backend onnx:$LIB (or ONNXRUNTIME_SHARED_LIBRARY_PATH=$LIB)"
+fi
