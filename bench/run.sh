@@ -47,23 +47,27 @@ step "PyTorch: bench/install-torch.sh"
 bench/install-torch.sh || die "bench/install-torch.sh failed: PyTorch is needed for the reference side"
 
 # (b) Go: BenchmarkEpoch reports s/epoch and peakRSS-MiB.
-step "Go: GOEXPERIMENT=simd go test -run '^\$' -bench '^BenchmarkEpoch\$' -benchtime ${GO_EPOCHS}x ./mnistfc"
-go test -run '^$' -bench '^BenchmarkEpoch$' -benchtime "${GO_EPOCHS}x" ./mnistfc | tee "$OUT/go-bench.txt" >&2 \
-  || die "the Go benchmark failed (output in $OUT/go-bench.txt)"
-read -r GO_SPE GO_RSS < <(awk '/^BenchmarkEpoch/ { for (i = 2; i <= NF; i++) { if ($i == "s/epoch") s = $(i-1); if ($i == "peakRSS-MiB") m = $(i-1) } }
-  END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/go-bench.txt")
-[ "$GO_SPE" != "-" ] || die "no s/epoch metric in the Go benchmark output ($OUT/go-bench.txt)"
+# go_bench NAME [go test flags...]: runs it, output in $OUT/NAME-bench.txt;
+# sets SPE (s/epoch) and RSS (peakRSS-MiB, or "-").
+go_bench() {
+  local name=$1; shift
+  step "Go ($name backend): GOMLX_BACKEND=${GOMLX_BACKEND:-go} GOEXPERIMENT=simd go test $* -run '^\$' -bench '^BenchmarkEpoch\$' -benchtime ${GO_EPOCHS}x ./mnistfc"
+  go test "$@" -run '^$' -bench '^BenchmarkEpoch$' -benchtime "${GO_EPOCHS}x" ./mnistfc | tee "$OUT/$name-bench.txt" >&2 \
+    || die "the Go benchmark ($name) failed (output in $OUT/$name-bench.txt)"
+  read -r SPE RSS < <(awk '/^BenchmarkEpoch/ { for (i = 2; i <= NF; i++) { if ($i == "s/epoch") s = $(i-1); if ($i == "peakRSS-MiB") m = $(i-1) } }
+    END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/$name-bench.txt")
+  [ "$SPE" != "-" ] || die "no s/epoch metric in the Go benchmark output ($OUT/$name-bench.txt)"
+}
+go_bench go
+GO_SPE=$SPE GO_RSS=$RSS
 
 # (b2) Go on the ONNX Runtime backend (build tag onnx).
 ONNX_SPE=- ONNX_RSS=-
 if [ "${BENCH_ONNX:-1}" != 0 ]; then
   step "ONNX Runtime: scripts/install-onnxruntime.sh"
   if scripts/install-onnxruntime.sh; then
-    step "Go, ONNX Runtime backend: GOMLX_BACKEND=onnx GOEXPERIMENT=simd go test -tags onnx -run '^\$' -bench '^BenchmarkEpoch\$' -benchtime ${GO_EPOCHS}x ./mnistfc"
-    GOMLX_BACKEND=onnx go test -tags onnx -run '^$' -bench '^BenchmarkEpoch$' -benchtime "${GO_EPOCHS}x" ./mnistfc \
-      | tee "$OUT/onnx-bench.txt" >&2 || die "the Go benchmark on the onnx backend failed (output in $OUT/onnx-bench.txt)"
-    read -r ONNX_SPE ONNX_RSS < <(awk '/^BenchmarkEpoch/ { for (i = 2; i <= NF; i++) { if ($i == "s/epoch") s = $(i-1); if ($i == "peakRSS-MiB") m = $(i-1) } }
-      END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/onnx-bench.txt")
+    GOMLX_BACKEND=onnx go_bench onnx -tags onnx
+    ONNX_SPE=$SPE ONNX_RSS=$RSS
   else
     echo "bench/run.sh: WARNING: ONNX Runtime could not be installed; the onnx row is skipped" >&2
   fi
@@ -183,12 +187,9 @@ print(f"{'implementation':<{w}}  {'s/epoch':>8}  {'peak RSS MiB':>12}  {'Go spee
 for r in rows:
     rss = "-" if r["peak_rss_mib"] is None else f"{r['peak_rss_mib']:.0f}"
     sp = "1.00" if r["name"] == "go" else f"{r['speedup_of_go']:.2f}"
-    if r["name"] == "onnx":
-        sp, osp = "-", "1.00"
-    else:
-        osp = f"{r['speedup_of_onnx']:.2f}" if "speedup_of_onnx" in r else "-"
+    osp = "1.00" if r["name"] == "onnx" else (f"{r['speedup_of_onnx']:.2f}" if "speedup_of_onnx" in r else "-")
     print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}  {osp:>13}")
-print("(speed-up: the PyTorch row's seconds per epoch over ours; on the onnx row, Go column: pure-Go over onnx)")
+print("(speed-up: that row's seconds per epoch over ours; on the onnx row, the Go column is pure Go's over onnx's)")
 
 result = {"machine": machine, "go_epochs": int(env["GO_EPOCHS"]), "torch_epochs": int(env["TORCH_EPOCHS"]),
           "rows": rows}
