@@ -23,6 +23,11 @@ NB_ENV         := . scripts/notebooks-env.sh &&
 # (about 4x faster here); everything also builds and runs without it.
 GO_ENV := GOEXPERIMENT=simd
 
+# go.mod asks for Go 1.27 (toolchain go1.27.3). A machine whose Go is older
+# and set to GOTOOLCHAIN=local (as this project's CI machines are) fetches
+# that toolchain through the module proxy when GOTOOLCHAIN names it.
+export GOTOOLCHAIN ?= go1.27.3
+
 # The test command of the README (and of .ci/run).
 test:
 	$(GO_ENV) go test ./...

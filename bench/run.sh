@@ -30,6 +30,7 @@ TORCH_EPOCHS=${BENCH_TORCH_EPOCHS:-3}
 TORCH_THREADS=${BENCH_TORCH_THREADS:-2}
 PY=/usr/bin/python3
 export GOEXPERIMENT=simd
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}" # go.mod needs Go 1.27
 
 step() { echo "==> $*" >&2; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }

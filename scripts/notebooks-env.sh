@@ -14,3 +14,9 @@ export JUPYTER_CONFIG_DIR="$VENV/etc/jupyter"
 export JUPYTER_RUNTIME_DIR="$VENV/share/jupyter/runtime"
 export JUPYTER_PLATFORM_DIRS=1
 export PATH="$VENV/bin:$TOOLS/bin:$PATH"
+
+# go.mod needs Go 1.27: every go command of the scripts, and of the GoNB
+# kernel they install, runs with the toolchain go1.27.3 (fetched once through
+# the module proxy) unless GOTOOLCHAIN says otherwise.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
+if [[ "$GOTOOLCHAIN" == local ]]; then export GOTOOLCHAIN=go1.27.3; fi

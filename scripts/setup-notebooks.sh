@@ -88,6 +88,7 @@ gonb = os.path.join(tools_bin, "gonb")
 if not os.path.isabs(spec["argv"][0]) or not os.access(spec["argv"][0], os.X_OK):
     spec["argv"][0] = gonb
 spec.setdefault("env", {})["PATH"] = tools_bin + ":${PATH}"
+spec["env"]["GOTOOLCHAIN"] = os.environ.get("GOTOOLCHAIN", "go1.27.3")
 spec["metadata"] = {"installed_by": "scripts/setup-notebooks.sh"}
 with open(path, "w") as f:
     json.dump(spec, f, indent=1)
