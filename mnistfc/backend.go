@@ -30,7 +30,8 @@ var (
 // created once per name and shared.
 //
 // It never downloads anything: the XLA backend must find its PJRT plugin
-// installed locally, and so must ONNX Runtime (see the README); a missing one is a clear error
+// installed locally ("xla:cpu" looks first where `make xla-cpu` puts it),
+// and so must ONNX Runtime (see the README); a missing one is a clear error
 // rather than a panic.
 func NewBackend(name string) (compute.Backend, error) {
 	name = ResolveBackendName(name)
@@ -53,17 +54,20 @@ func NewBackend(name string) (compute.Backend, error) {
 		return nil, fmt.Errorf("backend %q is not compiled into this program%s; available: %s",
 			name, hint, strings.Join(available, ", "))
 	}
+	goName := name // What GoMLX gets: "xla:cpu" becomes "xla:/abs/path/pjrt_c_api_cpu_plugin.so".
 	switch kind {
 	case "xla":
-		if err := checkXLAPlugin(config); err != nil {
+		resolved, err := resolveXLAConfig(config)
+		if err != nil {
 			return nil, err
 		}
+		goName = kind + ":" + resolved
 	case "onnx", "onnxruntime":
 		if err := checkONNX(config); err != nil {
 			return nil, err
 		}
 	}
-	b, err := newBackendNoPanic(name)
+	b, err := newBackendNoPanic(goName)
 	if err != nil {
 		return nil, fmt.Errorf("starting backend %q: %w", name, err)
 	}
