@@ -59,6 +59,19 @@ build-onnx:
 test-onnx: onnxruntime
 	$(GO_ENV) go test -tags onnx -run 'ONNX|NewBackend' ./mnistfc
 
+# --- XLA on the CPU (linux/amd64, cgo) ----------------------------------------
+.PHONY: xla-cpu test-xla
+# Install XLA's PJRT CPU plugin (PyPI wheel lammps-jax-pjrt-cpu, pinned and
+# checksum-verified; 62 MB download) into .tools/xla/, where `-backend xla:cpu`
+# finds it with no flag.
+xla-cpu:
+	scripts/install-xla-cpu.sh
+
+# The tests that compare xla:cpu with the pure-Go backend (CI runs them);
+# MNISTFC_XLA_REQUIRED=1 makes a missing plugin a failure, not a skip.
+test-xla: xla-cpu
+	CGO_ENABLED=1 MNISTFC_XLA_REQUIRED=1 $(GO_ENV) go test -run 'XLA|NewBackend' ./mnistfc
+
 # What scripts/gpu-check.sh needs on a GPU machine without Go: a cgo build
 # with the XLA backend in bin/mnistfc and the MNIST files in bin/mnist/.
 gpu-bundle:

@@ -14,10 +14,13 @@ import (
 
 // xlaCPUOrSkip returns the PJRT CPU plugin that "xla:cpu" uses from the
 // project's places, or skips the test when there is none (`make test-xla`
-// installs it first).
+// installs it first; with MNISTFC_XLA_REQUIRED=1, as there, it fails instead).
 func xlaCPUOrSkip(t *testing.T) string {
 	t.Helper()
 	path, searched := XLACPUPlugin()
+	if path == "" && os.Getenv("MNISTFC_XLA_REQUIRED") == "1" {
+		t.Fatalf("MNISTFC_XLA_REQUIRED=1 but no pjrt_c_api_cpu_plugin.so in %v", searched)
+	}
 	if path == "" {
 		t.Skipf("XLA PJRT CPU plugin not installed (run `make test-xla`, or `make xla-cpu` first): no pjrt_c_api_cpu_plugin.so in %v", searched)
 	}
