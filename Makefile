@@ -12,11 +12,14 @@ FAST_EPOCHS    ?= 2
 LAB_PORT       ?= 8888
 E2E_NOTEBOOK   ?= notebooks/mnist_fc.ipynb
 E2E_MIN_IMAGES ?= 11
+# Code cells in the HTML reports: fold (one click shows each), show, or hide.
+CODE           ?= fold
+PUBLISH_DIR    ?= docs/reports
 NB_SETUP       := scripts/setup-notebooks.sh
 # Runs a command with the venv and the project-local Jupyter paths (see the script).
 NB_ENV         := . scripts/notebooks-env.sh &&
 
-.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup lab report notebooks-check e2e
+.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check e2e
 
 # --- Go ----------------------------------------------------------------------
 # GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
@@ -89,10 +92,28 @@ notebooks-setup:
 lab: notebooks-setup
 	LAB_PORT=$(LAB_PORT) scripts/lab.sh
 
+# playwright-core and KaTeX (npm ci in notebooks/e2e; fast when done).
+node-tools:
+	@scripts/install-node-tools.sh
+
 # Execute every notebook (full run) into $(REPORTS_DIR)/<name>.ipynb and
-# self-contained $(REPORTS_DIR)/<name>.html, then check them.
-report: notebooks-setup
-	$(NB_ENV) python scripts/run-notebooks.py --html --check --out $(REPORTS_DIR) $(NOTEBOOKS)
+# self-contained $(REPORTS_DIR)/<name>.html (math by inline KaTeX, run stamp,
+# contents, code folded; CODE=hide leaves the code out), then check them.
+report: notebooks-setup node-tools
+	$(NB_ENV) python scripts/run-notebooks.py --html --code $(CODE) --check --out $(REPORTS_DIR) $(NOTEBOOKS)
+
+# HTML reports of the notebooks notebooks-check executed (no new run), checked
+# in headless Chromium with the network cut: math rendered, contents, run
+# stamp; screenshots in artifacts/report-<name>.png. CI runs it.
+report-check: notebooks-setup node-tools
+	$(NB_ENV) python scripts/run-notebooks.py --from-executed --code $(CODE) --out $(CHECK_DIR) $(addprefix $(CHECK_DIR)/,$(notdir $(NOTEBOOKS)))
+	REPORT_CODE=$(CODE) scripts/check-reports.sh $(addprefix $(CHECK_DIR)/,$(notdir $(NOTEBOOKS:.ipynb=.html)))
+
+# The published results: full-profile (35-epoch) reports of every notebook in
+# $(PUBLISH_DIR)/ (HTML and executed notebook), checked in the browser. Commit them.
+publish-reports: notebooks-setup node-tools
+	$(NB_ENV) env -u MNISTFC_EPOCHS python scripts/run-notebooks.py --html --code $(CODE) --check --out $(PUBLISH_DIR) $(NOTEBOOKS)
+	REPORT_CODE=$(CODE) scripts/check-reports.sh $(addprefix $(PUBLISH_DIR)/,$(notdir $(NOTEBOOKS:.ipynb=.html)))
 
 # Execute every notebook with the fast profile (MNISTFC_EPOCHS=$(FAST_EPOCHS))
 # into $(CHECK_DIR) and check the outputs (notebooks/expected.json).

@@ -42,13 +42,8 @@ if [[ ! -x "$CHROMIUM" && "$CHROMIUM" == /usr/bin/chromium && "$(id -u)" == 0 ]]
 fi
 [[ -x "$CHROMIUM" ]] || die "no Chromium at $CHROMIUM (Debian: apt-get install -y chromium; or set CHROMIUM)"
 
-# playwright-core, pinned by notebooks/e2e/package-lock.json.
-lock_hash="$(sha256sum "$E2E_DIR/package-lock.json" | cut -d' ' -f1)"
-if [[ "$(cat "$E2E_DIR/node_modules/.e2e-stamp" 2>/dev/null)" != "$lock_hash" ]]; then
-    log "installing playwright-core (npm ci)"
-    (cd "$E2E_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$lock_hash" >"$E2E_DIR/node_modules/.e2e-stamp"
-fi
+# playwright-core (and katex), pinned by notebooks/e2e/package-lock.json.
+"$ROOT/scripts/install-node-tools.sh"
 
 mkdir -p "$ARTIFACTS"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/mnistfc-e2e.XXXXXX")"

@@ -3,13 +3,20 @@
 optionally self-contained HTML, to an output folder.
 
 Usage (with the venv of scripts/setup-notebooks.sh, as the Makefile does):
-    run-notebooks.py [--out DIR] [--html] [--check] [--timeout S] [NOTEBOOK...]
+    run-notebooks.py [--out DIR] [--html] [--code fold|show|hide] [--check] [--timeout S] [NOTEBOOK...]
+    run-notebooks.py --from-executed [--out DIR] [--code ...] EXECUTED.ipynb...
 
 Default notebooks: notebooks/*.ipynb. For each NAME.ipynb it writes
-DIR/NAME.ipynb (executed, with all outputs, also when a cell fails) and with
---html DIR/NAME.html: nbconvert's "lab" look through the template
-notebooks/templates/offline, images embedded as data URIs, no script, style,
-font or image loaded from a CDN or a file:// path (checked after writing).
+DIR/NAME.ipynb (executed, with all outputs, also when a cell fails; its
+metadata "mnistfc_run" holds the run stamp: date, Go/GoMLX/GoNB versions,
+backend, CPU or GPU, epochs and profile, seed, wall time) and with --html
+DIR/NAME.html: nbconvert's "lab" look through the template
+notebooks/templates/offline, images embedded as data URIs, math rendered by
+KaTeX embedded in the page, the run stamp and a table of contents at the top,
+code folded (--code show: shown; --code hide: left out), no script, style,
+font or image loaded from a CDN or a file:// path (checked after writing),
+and at most --max-mb MB. --from-executed builds only the HTML, from notebooks
+that were executed before (e.g. by make notebooks-check).
 
 Cells run in the notebook's own folder (GoNB's $GONB_DIR), with this
 process's environment: set MNISTFC_EPOCHS for the fast profile. Errors in
@@ -21,6 +28,7 @@ passed the checks), 1 otherwise.
 
 import argparse
 import copy
+import datetime
 import glob
 import importlib.util
 import os
@@ -33,6 +41,9 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_page  # noqa: E402  (scripts/report_page.py)
+
 TEMPLATES = os.path.join(ROOT, "notebooks", "templates")
 
 # What a self-contained page must not have: anything it would fetch, from the
@@ -75,19 +86,53 @@ def external_references(html):
     return sorted(set(found))
 
 
-def html_exporter():
+CODE_MODES = ("fold", "show", "hide")
+_KATEX = None
+
+
+def html_exporter(code="fold"):
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="offline", extra_template_basedirs=[TEMPLATES], embed_images=True)
+    hide = code == "hide"
+    return HTMLExporter(template_name="offline", extra_template_basedirs=[TEMPLATES], embed_images=True,
+                        exclude_input=hide, exclude_input_prompt=hide)
 
 
-def run_one(path, out_dir, timeout, html):
+def write_html(nb, name, nb_dir, out_dir, code, max_mb):
+    """Writes out_dir/name.html from the executed notebook nb; returns problems."""
+    global _KATEX
+    if _KATEX is None:
+        try:
+            _KATEX = report_page.katex_assets()
+        except FileNotFoundError as e:
+            return ["%s: KaTeX is not installed (run scripts/install-node-tools.sh): %s" % (name, e)]
+    css, js = _KATEX
+    resources = {"metadata": {"path": nb_dir, "name": name},
+                 "mnistfc": {"code": code, "katex_css": css, "katex_js": js, "katex_version": report_page.katex_version()}}
+    body, _ = html_exporter(code).from_notebook_node(with_lexer(nb), resources=resources)
+    body = report_page.add_header(body, nb.metadata.get("mnistfc_run"), code)
+    page = os.path.join(out_dir, name + ".html")
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(body)
+    refs = external_references(body)
+    problems = ["%s: not self-contained: %s" % (page, r) for r in refs]
+    size = len(body.encode())
+    if size > max_mb * 1e6:
+        problems.append("%s: %.1f MB, more than %g MB" % (page, size / 1e6, max_mb))
+    images = len(re.findall(r"<img\b[^>]*\bsrc=[\"']data:image/", body))
+    print("run-notebooks: wrote %s (%d KiB, %d embedded image(s), %d external reference(s), code %s)"
+          % (page, size // 1024, images, len(refs), code), flush=True)
+    return problems
+
+
+def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
     """Executes one notebook; returns a list of problems (strings)."""
     name = os.path.splitext(os.path.basename(path))[0]
     nb_dir = os.path.dirname(os.path.abspath(path))
     nb = nbformat.read(path, as_version=4)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
     problems = []
+    started = datetime.datetime.now(datetime.timezone.utc)
     start = time.monotonic()
     print("run-notebooks: executing %s (kernel %s, MNISTFC_EPOCHS=%s)" % (path, kernel, os.environ.get("MNISTFC_EPOCHS", "unset")), flush=True)
     cell_start = {}
@@ -111,19 +156,12 @@ def run_one(path, out_dir, timeout, html):
     except Exception as e:  # Kernel died, timeout, no such kernel: keep what ran.
         problems.append("%s: execution stopped: %s: %s" % (path, type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else ""))
     seconds = time.monotonic() - start
+    nb.metadata["mnistfc_run"] = report_page.run_stamp(nb, started, seconds)
     executed = os.path.join(out_dir, name + ".ipynb")
     nbformat.write(nb, executed)
     print("run-notebooks: %s executed in %.1f s -> %s" % (path, seconds, executed), flush=True)
     if html:
-        body, _ = html_exporter().from_notebook_node(with_lexer(nb), resources={"metadata": {"path": nb_dir, "name": name}})
-        page = os.path.join(out_dir, name + ".html")
-        with open(page, "w", encoding="utf-8") as f:
-            f.write(body)
-        refs = external_references(body)
-        problems += ["%s: not self-contained: %s" % (page, r) for r in refs]
-        images = len(re.findall(r"<img\b[^>]*\bsrc=[\"']data:image/", body))
-        print("run-notebooks: wrote %s (%d KiB, %d embedded image(s), %d external reference(s))"
-              % (page, len(body.encode()) // 1024, images, len(refs)), flush=True)
+        problems += write_html(nb, name, nb_dir, out_dir, code, max_mb)
     return problems, executed
 
 
@@ -150,6 +188,11 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)")
     parser.add_argument("--out", default=os.path.join(ROOT, "reports"), help="output folder (default: reports/)")
     parser.add_argument("--html", action="store_true", help="also write self-contained HTML")
+    parser.add_argument("--code", choices=CODE_MODES, default="fold",
+                        help="code cells in the HTML: fold (default, one click shows each), show, or hide")
+    parser.add_argument("--from-executed", action="store_true",
+                        help="do not execute: build the HTML of notebooks executed before")
+    parser.add_argument("--max-mb", type=float, default=5, help="largest HTML page allowed, in MB (default 5)")
     parser.add_argument("--check", action="store_true", help="run scripts/check-notebooks.py on the executed notebooks")
     parser.add_argument("--expected", default=None, help="expectations file for --check (default: notebooks/expected.json)")
     parser.add_argument("--timeout", type=int, default=int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "1800")),
@@ -161,8 +204,18 @@ def main(argv=None):
         return 1
     os.makedirs(args.out, exist_ok=True)
     problems, executed = [], []
+    if args.from_executed:
+        for path in notebooks:
+            name = os.path.splitext(os.path.basename(path))[0]
+            nb = nbformat.read(path, as_version=4)
+            source = os.path.join(ROOT, "notebooks", name + ".ipynb")
+            nb_dir = os.path.dirname(source) if os.path.exists(source) else os.path.dirname(os.path.abspath(path))
+            problems += write_html(nb, name, nb_dir, args.out, args.code, args.max_mb)
+        for p in problems:
+            print("FAIL: " + p)
+        return 1 if problems else 0
     for path in notebooks:
-        p, out = run_one(path, args.out, args.timeout, args.html)
+        p, out = run_one(path, args.out, args.timeout, args.html, args.code, args.max_mb)
         problems += p
         executed.append(out)
     for p in problems:
