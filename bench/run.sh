@@ -13,6 +13,8 @@
 #                         autograd in evaluation), not the original's loop
 #   BENCH_ONNX=1          also time our training on the ONNX Runtime backend
 #                         (installs it with scripts/install-onnxruntime.sh; 0: skip)
+#   BENCH_XLA=1           also time our training on XLA's CPU plugin, xla:cpu
+#                         (installs it with scripts/install-xla-cpu.sh; 0: skip)
 #   BENCH_FULL=1          also time the whole 35-epoch runs of both programs
 #   BENCH_OUT=out/bench   output folder
 #   GOMLX_BACKEND         GoMLX backend of the Go side (default: go)
@@ -74,6 +76,18 @@ if [ "${BENCH_ONNX:-1}" != 0 ]; then
   fi
 fi
 
+# (b3) Go on XLA's PJRT CPU plugin (cgo build, the default).
+XLA_SPE=- XLA_RSS=-
+if [ "${BENCH_XLA:-1}" != 0 ]; then
+  step "XLA CPU plugin: scripts/install-xla-cpu.sh"
+  if scripts/install-xla-cpu.sh; then
+    GOMLX_BACKEND=xla:cpu CGO_ENABLED=1 go_bench xla
+    XLA_SPE=$SPE XLA_RSS=$RSS
+  else
+    echo "bench/run.sh: WARNING: the XLA CPU plugin could not be installed; the xla:cpu row is skipped" >&2
+  fi
+fi
+
 # (c) PyTorch: the original pipeline, then preloaded tensors (same loop).
 torch_run() { # name, extra flags...
   local name=$1; shift
@@ -114,7 +128,7 @@ times > "$OUT/times.txt" # CPU time of this script's processes (the last line: c
 STAT_AFTER=$(head -n 1 /proc/stat)
 WALL_AFTER=$(date +%s.%N)
 CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" ONNX_SPE="$ONNX_SPE" ONNX_RSS="$ONNX_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
+OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" ONNX_SPE="$ONNX_SPE" ONNX_RSS="$ONNX_RSS" XLA_SPE="$XLA_SPE" XLA_RSS="$XLA_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
 TORCH_RUNS="$TORCH_RUNS" FULL="$FULL" NPROC="$(nproc)" CPU_MODEL="$CPU_MODEL" LOAD_BEFORE="$LOAD_BEFORE" \
 STAT_BEFORE="$STAT_BEFORE" STAT_AFTER="$STAT_AFTER" WALL_BEFORE="$WALL_BEFORE" WALL_AFTER="$WALL_AFTER" \
 OUR_TIMES="$(tail -n 1 "$OUT/times.txt")" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" GO_VERSION="$(go env GOVERSION)" BACKEND="${GOMLX_BACKEND:-go}" \
@@ -144,6 +158,11 @@ if onnx_spe is not None:
     rows.append({"name": "onnx", "label": "Go/GoMLX (onnx backend: ONNX Runtime)", "seconds_per_epoch": onnx_spe,
                  "peak_rss_mib": None if env["ONNX_RSS"] == "-" else float(env["ONNX_RSS"]),
                  "epochs": int(env["GO_EPOCHS"]), "speedup_of_go": round(go_spe / onnx_spe, 2)})
+if env["XLA_SPE"] != "-":
+    xla_spe = float(env["XLA_SPE"])
+    rows.append({"name": "xla-cpu", "label": "Go/GoMLX (xla:cpu backend: XLA PJRT CPU plugin)", "seconds_per_epoch": xla_spe,
+                 "peak_rss_mib": None if env["XLA_RSS"] == "-" else float(env["XLA_RSS"]),
+                 "epochs": int(env["GO_EPOCHS"]), "speedup_of_go": round(go_spe / xla_spe, 2)})
 torch_version = None
 for name in env["TORCH_RUNS"].split():
     d = load(f"torch-{name}.json")
@@ -190,7 +209,7 @@ for r in rows:
     sp = "1.00" if r["name"] == "go" else f"{r['speedup_of_go']:.2f}"
     osp = "1.00" if r["name"] == "onnx" else (f"{r['speedup_of_onnx']:.2f}" if "speedup_of_onnx" in r else "-")
     print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}  {osp:>13}")
-print("(speed-up: that row's seconds per epoch over ours; on the onnx row, the Go column is pure Go's over onnx's)")
+print("(speed-up: that row's seconds per epoch over ours; on the onnx and xla:cpu rows, the Go column is pure Go's over theirs)")
 
 result = {"machine": machine, "go_epochs": int(env["GO_EPOCHS"]), "torch_epochs": int(env["TORCH_EPOCHS"]),
           "rows": rows}
