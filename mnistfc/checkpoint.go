@@ -2,77 +2,107 @@ package mnistfc
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
-// Model is a trained network ready to predict: its weights and the
-// softmax and batch size its probabilities were computed with.
+// Model is a trained network ready to predict: the network, its weights,
+// and the softmax and batch size its probabilities were computed with.
 type Model struct {
-	Params    *Params
+	Network   Network // Not saved: LoadModel rebuilds FullyConnected; set it for other networks.
+	Weights   Weights
 	Softmax   SoftmaxMode
 	BatchSize int // Examples per forward pass; matters for SoftmaxBatch, which normalises over the batch.
 }
 
-// Model returns the best model of a run.
-func (r *Result) Model() *Model {
-	return &Model{Params: r.Best, Softmax: r.Config.Softmax, BatchSize: r.Config.TestBatchSize}
+// Model returns the best model of a run (nil if it has none).
+func (r *Result) Model(net Network) *Model {
+	if r.Best == nil {
+		return nil
+	}
+	return &Model{Network: net, Weights: r.Best, Softmax: r.Config.Softmax, BatchSize: r.Config.TestBatchSize}
 }
 
-// A model file is the line "mnistfc-model v1", a JSON header line, then the
-// float32 weights W1, B1, W2, B2 in little-endian order.
-const modelMagic = "mnistfc-model v1\n"
+// A model file is the line "mnistfc-model v2", a JSON header line naming
+// the network and its weights' names and shapes, then the float32 values of
+// every weight, in the header's order, little-endian.
+const (
+	modelMagicPrefix = "mnistfc-model "
+	modelVersion     = "v2"
+	modelMagic       = modelMagicPrefix + modelVersion + "\n"
+)
 
 type modelHeader struct {
-	Hidden    int         `json:"hidden"`
+	Network   string      `json:"network"`
 	Softmax   SoftmaxMode `json:"softmax"`
 	BatchSize int         `json:"batch_size"`
-	Inputs    int         `json:"inputs"`
-	Classes   int         `json:"classes"`
+	Weights   []Weight    `json:"weights"`
 }
 
-// SaveModel writes m to path, replacing the file only once it is complete.
+// SaveModel writes m to path atomically: a temporary file in the same folder,
+// renamed over path once complete, so a good file is never left half-written.
 func SaveModel(path string, m *Model) error {
-	if m == nil || m.Params == nil {
-		return errors.New("saving model: no weights (did training validate at least once?)")
+	if m == nil || len(m.Weights) == 0 {
+		return fmt.Errorf("saving model to %s: no weights (no epoch was validated)", path)
 	}
-	if err := m.Params.check(); err != nil {
+	var buf bytes.Buffer
+	header, err := json.Marshal(modelHeader{Network: m.Network.Name, Softmax: m.Softmax, BatchSize: m.BatchSize, Weights: m.Weights})
+	if err != nil {
 		return fmt.Errorf("saving model to %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".model-*")
+	buf.WriteString(modelMagic)
+	buf.Write(append(header, '\n'))
+	for _, w := range m.Weights {
+		if n := product(w.Dims); n != len(w.Values) {
+			return fmt.Errorf("saving model to %s: weight %s has %d values for shape %v", path, w.Name, len(w.Values), w.Dims)
+		}
+		_ = binary.Write(&buf, binary.LittleEndian, w.Values)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// WriteFileAtomic writes data to a temporary file in path's folder and
+// renames it to path, so that readers see either the old file or the whole
+// new one.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("saving model: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // No-op after the rename.
-	w := bufio.NewWriter(tmp)
-	header, _ := json.Marshal(modelHeader{Hidden: m.Params.Hidden, Softmax: m.Softmax, BatchSize: m.BatchSize, Inputs: NumPixels, Classes: NumClasses})
-	w.WriteString(modelMagic)
-	w.Write(append(header, '\n'))
-	for _, v := range [][]float32{m.Params.W1, m.Params.B1, m.Params.W2, m.Params.B2} {
-		if err := binary.Write(w, binary.LittleEndian, v); err != nil {
-			tmp.Close()
-			return fmt.Errorf("saving model to %s: %w", path, err)
-		}
-	}
-	if err := w.Flush(); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("saving model to %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving model to %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("saving model: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
 
-// LoadModel reads a model written by SaveModel.
+func product(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// LoadModel reads a model written by SaveModel. For a FullyConnected
+// network it also rebuilds the Network; for others the caller sets it.
 func LoadModel(path string) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -81,8 +111,12 @@ func LoadModel(path string) (*Model, error) {
 	defer f.Close()
 	r := bufio.NewReader(f)
 	magic, err := r.ReadString('\n')
-	if err != nil || magic != modelMagic {
-		return nil, fmt.Errorf("%s: not an mnistfc model file (first line %q, want %q)", path, magic, modelMagic[:len(modelMagic)-1])
+	if err != nil || !strings.HasPrefix(magic, modelMagicPrefix) {
+		return nil, fmt.Errorf("%s: not an mnistfc model file (it starts with %q, want %q)", path, truncate(magic, 40), strings.TrimSpace(modelMagic))
+	}
+	if magic != modelMagic {
+		return nil, fmt.Errorf("%s: model file format %s, this program reads %s; retrain the model to write it again",
+			path, strings.TrimSpace(strings.TrimPrefix(magic, modelMagicPrefix)), modelVersion)
 	}
 	line, err := r.ReadBytes('\n')
 	if err != nil {
@@ -92,52 +126,63 @@ func LoadModel(path string) (*Model, error) {
 	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, fmt.Errorf("%s: bad header: %w", path, err)
 	}
-	if h.Inputs != NumPixels || h.Classes != NumClasses || h.Hidden < 1 || h.Hidden > 1<<20 {
-		return nil, fmt.Errorf("%s: header describes a %d -> %d -> %d network, want %d -> H -> %d", path, h.Inputs, h.Hidden, h.Classes, NumPixels, NumClasses)
+	if len(h.Weights) == 0 {
+		return nil, fmt.Errorf("%s: header lists no weights", path)
 	}
-	p := &Params{Hidden: h.Hidden}
-	for _, dst := range []struct {
-		v *[]float32
-		n int
-	}{{&p.W1, NumPixels * h.Hidden}, {&p.B1, h.Hidden}, {&p.W2, h.Hidden * NumClasses}, {&p.B2, NumClasses}} {
-		*dst.v = make([]float32, dst.n)
-		if err := binary.Read(r, binary.LittleEndian, *dst.v); err != nil {
-			return nil, fmt.Errorf("%s: reading weights: %w", path, truncated(err))
+	m := &Model{Softmax: h.Softmax, BatchSize: h.BatchSize, Weights: h.Weights}
+	for i := range m.Weights {
+		w := &m.Weights[i]
+		n := product(w.Dims)
+		if n < 1 || n > 1<<28 {
+			return nil, fmt.Errorf("%s: weight %q has shape %v", path, w.Name, w.Dims)
+		}
+		w.Values = make([]float32, n)
+		if err := binary.Read(r, binary.LittleEndian, w.Values); err != nil {
+			return nil, fmt.Errorf("%s: reading weight %q: %w", path, w.Name, truncated(err))
 		}
 	}
 	if _, err := r.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%s: unexpected data after the weights", path)
 	}
-	batch := h.BatchSize
-	if batch < 1 {
-		batch = DefaultConfig().TestBatchSize
+	if m.BatchSize < 1 {
+		m.BatchSize = DefaultConfig().TestBatchSize
 	}
-	return &Model{Params: p, Softmax: h.Softmax, BatchSize: batch}, nil
+	if p, err := m.Weights.Params(); err == nil && h.Network == FullyConnected(p.Hidden).Name {
+		m.Network = FullyConnected(p.Hidden)
+	} else {
+		m.Network.Name = h.Network
+	}
+	return m, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // Predict returns the class probabilities of every example of d (NumClasses
 // per example) and the most probable class of each, computed on the named
 // backend ("" for the default) in batches of m.BatchSize.
 func (m *Model) Predict(d *Dataset, backend string) (preds []uint8, probs []float32, err error) {
+	if err := m.Network.check(); err != nil {
+		return nil, nil, fmt.Errorf("predicting: %w (set Model.Network)", err)
+	}
 	b, err := NewBackend(backend)
 	if err != nil {
 		return nil, nil, err
 	}
-	net, err := newNetwork(b, m.Params, m.Softmax)
+	eval, err := newEvaluatorFor(b, m.Network, m.Weights, m.Softmax)
 	if err != nil {
 		return nil, nil, err
 	}
-	batchSize := m.BatchSize
-	if batchSize < 1 {
-		batchSize = DefaultConfig().TestBatchSize
-	}
-	set, err := newBatchSet(b, d, batchSize)
+	set, err := newBatchSet(b, d, max(m.BatchSize, 1))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer set.free()
-	_, _, probs, err = evaluate(net, set, PhaseTest, nil)
-	if err != nil {
+	if _, _, probs, err = eval.evaluate(set.batches, PhaseTest, nil); err != nil {
 		return nil, nil, err
 	}
 	return ArgMaxRows(probs), probs, nil

@@ -17,6 +17,8 @@ type Config struct {
 	EvalEvery       int         `json:"eval_every"`       // Validate on epochs 1, 1+EvalEvery, 1+2·EvalEvery, ...
 	Seed            uint64      `json:"seed"`             // Seeds the split, the initial weights and the shuffling.
 	Softmax         SoftmaxMode `json:"softmax"`          // SoftmaxRow (correct) or SoftmaxBatch (the original's).
+	Init            string      `json:"init"`             // InitDefault (the network's own initializers) or InitTorch (PyTorch's weights and batch order).
+	Optimizer       string      `json:"optimizer"`        // OptimizerSGD (plain SGD, the original's) or OptimizerAdam.
 	Backend         string      `json:"backend"`          // GoMLX backend, e.g. "go" or "xla:cuda"; empty: $GOMLX_BACKEND or "go".
 	DataDir         string      `json:"data_dir"`         // Folder of IDX files; empty: the official MNIST files of the GoMNIST module.
 }
@@ -34,8 +36,27 @@ func DefaultConfig() Config {
 		EvalEvery:       1,
 		Seed:            0,
 		Softmax:         SoftmaxRow,
+		Init:            InitDefault,
+		Optimizer:       OptimizerSGD,
 	}
 }
+
+// Initialisations (Config.Init).
+const (
+	// InitDefault draws the initial weights with the network's own
+	// initializers from GoMLX's random generator, seeded with Config.Seed.
+	InitDefault = "default"
+	// InitTorch starts FullyConnected from the weights that
+	// torch.manual_seed(Seed) followed by the original's nn.Linear layers
+	// draw on the CPU, and shuffles the batches like its DataLoader.
+	InitTorch = "torch"
+)
+
+// Optimizers (Config.Optimizer).
+const (
+	OptimizerSGD  = "sgd"  // Plain SGD, w ← w - lr·∇w, as in the original.
+	OptimizerAdam = "adam" // Adam, GoMLX's optimizer.Adam with LearningRate as its step size.
+)
 
 // FieldError reports an invalid Config field.
 type FieldError struct {
@@ -72,6 +93,12 @@ func (c Config) Validate() error {
 	}
 	if !(c.ValidationRatio > 0 && c.ValidationRatio < 1) {
 		return &FieldError{"ValidationRatio", c.ValidationRatio, "must be strictly between 0 and 1"}
+	}
+	if c.Init != "" && c.Init != InitDefault && c.Init != InitTorch {
+		return &FieldError{"Init", c.Init, `must be "default" or "torch"`}
+	}
+	if c.Optimizer != "" && c.Optimizer != OptimizerSGD && c.Optimizer != OptimizerAdam {
+		return &FieldError{"Optimizer", c.Optimizer, `must be "sgd" or "adam"`}
 	}
 	if c.Softmax != SoftmaxRow && c.Softmax != SoftmaxBatch {
 		return &FieldError{"Softmax", c.Softmax, `must be "row" or "batch"`}

@@ -35,13 +35,18 @@ func TestSigmoid(t *testing.T) {
 	}
 }
 
-func TestSigmoidGrad(t *testing.T) {
-	in := []float32{0, 3, -3, 200, -200}
-	got := run1(t, func(x *graph.Node) *graph.Node { return SigmoidGrad(Sigmoid(x)) }, in)
+// TestSigmoidGradient checks the automatic derivative of Sigmoid, which
+// training uses, against σ(1-σ), including at ±100 where the literal
+// formula 1/(1+exp(-x)) differentiates to Inf/Inf.
+func TestSigmoidGradient(t *testing.T) {
+	in := []float32{0, 3, -3, 100, -100, 200, -200}
+	got := run1(t, func(x *graph.Node) *graph.Node {
+		return graph.Gradient(graph.ReduceAllSum(Sigmoid(x)), x)[0]
+	}, in)
 	for i, x := range in {
 		s := 1 / (1 + math.Exp(-float64(x)))
-		if want := s * (1 - s); math.IsNaN(float64(got[i])) || !near(float64(got[i]), want, 1e-6) {
-			t.Errorf("SigmoidGrad at %v = %v, want %v", x, got[i], want)
+		if want := s * (1 - s); math.IsNaN(float64(got[i])) || math.IsInf(float64(got[i]), 0) || !near(float64(got[i]), want, 1e-6) {
+			t.Errorf("dσ/dx at %v = %v, want %v", x, got[i], want)
 		}
 	}
 }

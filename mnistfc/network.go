@@ -2,257 +2,140 @@ package mnistfc
 
 import (
 	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
 
-	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
-// network runs the model on a backend: it keeps the current weights there and
-// holds the compiled training and evaluation steps.
-type network struct {
-	backend compute.Backend
-	hidden  int
-	train   *graph.Exec // (w1, b1, w2, b2, x, labels, lr) -> (w1, b1, w2, b2, loss, accuracy)
-	eval    *graph.Exec // (w1, b1, w2, b2, x, labels) -> (loss, accuracy, probabilities)
-	weights [4]*tensors.Tensor
+// Network is what Train trains: a GoMLX function from a batch of flattened
+// images to logits, plus the functions that turn logits into probabilities
+// and probabilities into a loss. The library's network is FullyConnected; a
+// caller (a notebook, a test) can pass its own with WithNetwork.
+type Network struct {
+	// Name describes the architecture in reports, e.g. "784-100-sigmoid-10".
+	Name string
+
+	// Logits maps images x [N, NumPixels] to logits [N, NumClasses]. It
+	// declares its weights as variables of scope (shape and initializer),
+	// e.g. with Linear; any number of layers.
+	Logits func(scope *model.Scope, x *graph.Node) *graph.Node
+
+	// Softmax maps logits to probabilities [N, NumClasses]. Nil means
+	// Softmax(logits, Config.Softmax).
+	Softmax func(logits *graph.Node) *graph.Node
+
+	// Loss maps probabilities y and one-hot targets t, both [N, NumClasses],
+	// to a scalar loss. Nil means CrossEntropy.
+	Loss func(y, t *graph.Node) *graph.Node
 }
 
-// trainStep is one step of plain SGD on a batch: w ← w - lr·∂loss/∂w.
-// Its inputs are (w1, b1, w2, b2, x, labels, lr).
-func trainStep(mode SoftmaxMode) func(in []*graph.Node) []*graph.Node {
-	return func(in []*graph.Node) []*graph.Node {
-		w1, b1, w2, b2, x, labels, lr := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
-		targets := graph.OneHot(labels, NumClasses, dtypes.Float32)
-		loss, y, grads := LossAndGradients(x, targets, w1, b1, w2, b2, mode)
-		weights := []*graph.Node{w1, b1, w2, b2}
-		out := make([]*graph.Node, 0, 6)
-		for i, w := range weights {
-			out = append(out, graph.Sub(w, graph.Mul(lr, grads[i])))
+// Variable names of the two linear layers of FullyConnected, the scopes and
+// names of PyTorch's fc1/fc2 weight and bias.
+const (
+	Layer1Weights = "fc1/weights"
+	Layer1Biases  = "fc1/biases"
+	Layer2Weights = "fc2/weights"
+	Layer2Biases  = "fc2/biases"
+)
+
+// FullyConnected returns the assignment's network,
+// Linear(784, hidden) -> Sigmoid -> Linear(hidden, 10), whose probabilities
+// come from Softmax with the run's SoftmaxMode and whose loss is
+// CrossEntropy.
+func FullyConnected(hidden int) Network {
+	return Network{
+		Name: fmt.Sprintf("%d-%d-sigmoid-%d", NumPixels, hidden, NumClasses),
+		Logits: func(scope *model.Scope, x *graph.Node) *graph.Node {
+			h := Sigmoid(Linear(scope.In("fc1"), x, hidden))
+			return Linear(scope.In("fc2"), h, NumClasses)
+		},
+	}
+}
+
+// Linear is the fully-connected layer of PyTorch's nn.Linear: x·Wᵀ + b for
+// x [N, in], with variables "weights" [outputs, in] (one row per output
+// unit) and "biases" [outputs] in scope. Both start uniform in
+// ±1/sqrt(in), nn.Linear's default (see HostInitializer for the seed).
+func Linear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
+	inputs := x.Shape().Dimensions[x.Rank()-1]
+	bound := 1 / math.Sqrt(float64(inputs))
+	uniform := func(r *rand.Rand) float64 { return (2*r.Float64() - 1) * bound }
+	return dense(scope, x, outputs, uniform, uniform)
+}
+
+// HeLinear is Linear with He (Kaiming) initialisation, suited to ReLU
+// layers: weights normal with standard deviation sqrt(2/in), biases 0.
+func HeLinear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
+	inputs := x.Shape().Dimensions[x.Rank()-1]
+	std := math.Sqrt(2 / float64(inputs))
+	return dense(scope, x, outputs, func(r *rand.Rand) float64 { return r.NormFloat64() * std },
+		func(*rand.Rand) float64 { return 0 })
+}
+
+// dense declares the weights and biases of a linear layer with the given
+// distributions and returns x·Wᵀ + b.
+func dense(scope *model.Scope, x *graph.Node, outputs int, weights, biases func(*rand.Rand) float64) *graph.Node {
+	inputs := x.Shape().Dimensions[x.Rank()-1]
+	g := x.Graph()
+	w := scope.WithInitializer(HostInitializer(scope, "weights", weights)).
+		VariableWithShape("weights", shapes.Make(x.DType(), outputs, inputs)).NodeValue(g)
+	b := scope.WithInitializer(HostInitializer(scope, "biases", biases)).
+		VariableWithShape("biases", shapes.Make(x.DType(), outputs)).NodeValue(g)
+	// Contract the last axis of x with the last axis of w: x·Wᵀ without a transpose.
+	return graph.Add(graph.DotGeneral(x, []int{1}, nil, w, []int{1}, nil), graph.ExpandAxes(b, 0))
+}
+
+// SeedParam is the store parameter that holds the run's seed (Config.Seed)
+// for HostInitializer.
+const SeedParam = "mnistfc_seed"
+
+// HostInitializer returns a variable initializer that draws the values of
+// variable name in scope from dist on the host, with a random generator
+// seeded by the run's seed (SeedParam) and the variable's path.
+//
+// GoMLX's own initializers draw in the graph, with each backend's random
+// number algorithm, so the same seed gives other weights on XLA than on the
+// pure-Go backend. Drawn on the host, the initial weights are the same on
+// every backend, and so are the runs.
+func HostInitializer(scope *model.Scope, name string, dist func(*rand.Rand) float64) model.VariableInitializer {
+	seed := uint64(model.GetParamOr(scope, SeedParam, int64(0)))
+	h := fnv.New64a()
+	h.Write([]byte(model.JoinPath(scope.Scope(), name)))
+	return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
+		r := rand.New(rand.NewPCG(seed, h.Sum64()))
+		values := make([]float64, shape.Size())
+		for i := range values {
+			values[i] = dist(r)
 		}
-		return append(out, loss, Accuracy(y, targets))
+		return graph.ConvertDType(graph.Const(g, tensors.FromFlatDataAndDimensions(values, shape.Dimensions...)), shape.DType)
 	}
 }
 
-// evalStep computes loss, accuracy and class probabilities on a batch.
-// Its inputs are (w1, b1, w2, b2, x, labels).
-func evalStep(mode SoftmaxMode) func(in []*graph.Node) []*graph.Node {
-	return func(in []*graph.Node) []*graph.Node {
-		w1, b1, w2, b2, x, labels := in[0], in[1], in[2], in[3], in[4], in[5]
-		targets := graph.OneHot(labels, NumClasses, dtypes.Float32)
-		y := Forward(x, w1, b1, w2, b2, mode)
-		return []*graph.Node{CrossEntropy(y, targets), Accuracy(y, targets), y}
+// probabilities applies the network's softmax, or the library's in mode.
+func (n Network) probabilities(logits *graph.Node, mode SoftmaxMode) *graph.Node {
+	if n.Softmax != nil {
+		return n.Softmax(logits)
 	}
+	return Softmax(logits, mode)
 }
 
-func newNetwork(backend compute.Backend, p *Params, mode SoftmaxMode) (*network, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+// loss applies the network's loss, or CrossEntropy.
+func (n Network) loss(y, t *graph.Node) *graph.Node {
+	if n.Loss != nil {
+		return n.Loss(y, t)
 	}
-	train, err := graph.NewExec(backend, trainStep(mode))
-	if err != nil {
-		return nil, fmt.Errorf("creating training step: %w", err)
+	return CrossEntropy(y, t)
+}
+
+// check reports a Network that cannot be trained.
+func (n Network) check() error {
+	if n.Logits == nil {
+		return fmt.Errorf("network %q has no Logits function", n.Name)
 	}
-	eval, err := graph.NewExec(backend, evalStep(mode))
-	if err != nil {
-		return nil, fmt.Errorf("creating evaluation step: %w", err)
-	}
-	n := &network{backend: backend, hidden: p.Hidden, train: train.WithName("train_step"), eval: eval.WithName("eval_step")}
-	n.setParams(p)
-	return n, nil
-}
-
-// setParams uploads p as the current weights.
-func (n *network) setParams(p *Params) {
-	n.weights = [4]*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(p.W1, p.Hidden, NumPixels),
-		tensors.FromFlatDataAndDimensions(p.B1, p.Hidden),
-		tensors.FromFlatDataAndDimensions(p.W2, NumClasses, p.Hidden),
-		tensors.FromFlatDataAndDimensions(p.B2, NumClasses),
-	}
-}
-
-// params downloads the current weights.
-func (n *network) params() (*Params, error) {
-	p := &Params{Hidden: n.hidden}
-	for i, dst := range []*[]float32{&p.W1, &p.B1, &p.W2, &p.B2} {
-		v, err := tensors.CopyFlatData[float32](n.weights[i])
-		if err != nil {
-			return nil, fmt.Errorf("reading weights: %w", err)
-		}
-		*dst = v
-	}
-	return p, nil
-}
-
-// trainBatch runs one SGD step and returns the batch's loss and accuracy.
-func (n *network) trainBatch(b *batch, lr float32) (loss, acc float64, err error) {
-	args := make([]any, 0, 7)
-	for _, w := range n.weights {
-		donated, err := graph.DonateTensorBuffer(w, n.backend, 0)
-		if err != nil {
-			return 0, 0, err
-		}
-		args = append(args, donated)
-	}
-	args = append(args, b.x, b.y, lr)
-	out, err := n.train.Call(args...)
-	if err != nil {
-		return 0, 0, fmt.Errorf("training step: %w", err)
-	}
-	copy(n.weights[:], out[:4])
-	return scalar(out[4]), scalar(out[5]), nil
-}
-
-// evalBatch returns loss, accuracy and class probabilities [N·NumClasses] on a batch with the current weights.
-func (n *network) evalBatch(b *batch) (loss, acc float64, probs []float32, err error) {
-	out, err := n.eval.Call(n.weights[0], n.weights[1], n.weights[2], n.weights[3], b.x, b.y)
-	if err != nil {
-		return 0, 0, nil, fmt.Errorf("evaluation step: %w", err)
-	}
-	probs, err = tensors.CopyFlatData[float32](out[2])
-	out[2].FinalizeAll()
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	return scalar(out[0]), scalar(out[1]), probs, nil
-}
-
-func scalar(t *tensors.Tensor) float64 {
-	v := tensors.ToScalar[float32](t)
-	t.FinalizeAll()
-	return float64(v)
-}
-
-// batch is a batch of examples as tensors: images x [N, 784] and labels y [N].
-type batch struct {
-	x, y *tensors.Tensor
-}
-
-// makeBatch copies the examples at idx of d into new tensors. On backends
-// with buffers shared with Go (the pure-Go backend, XLA on CPU) the tensors
-// are created there, so the step reads them with no further copy.
-func makeBatch(backend compute.Backend, d *Dataset, idx []int) (*batch, error) {
-	x, err := tensors.FromShapeForBackend(backend, 0, shapeF32(len(idx), NumPixels))
-	if err != nil {
-		return nil, fmt.Errorf("allocating a batch: %w", err)
-	}
-	y, err := tensors.FromShapeForBackend(backend, 0, shapeI32(len(idx)))
-	if err != nil {
-		x.FinalizeAll()
-		return nil, fmt.Errorf("allocating a batch: %w", err)
-	}
-	tensors.MustMutableFlatData(x, func(flat []float32) {
-		for j, i := range idx {
-			copy(flat[j*NumPixels:(j+1)*NumPixels], d.Image(i))
-		}
-	})
-	tensors.MustMutableFlatData(y, func(flat []int32) {
-		for j, i := range idx {
-			flat[j] = int32(d.Labels[i])
-		}
-	})
-	return &batch{x: x, y: y}, nil
-}
-
-func (b *batch) free() {
-	b.x.FinalizeAll()
-	b.y.FinalizeAll()
-}
-
-func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
-func shapeI32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Int32, dims...) }
-
-// splitIndices cuts order into groups of size indices (the last may be smaller).
-func splitIndices(order []int, size int) [][]int {
-	groups := make([][]int, 0, (len(order)+size-1)/size)
-	for start := 0; start < len(order); start += size {
-		groups = append(groups, order[start:min(start+size, len(order))])
-	}
-	return groups
-}
-
-// batchSet is a dataset cut into batches once, for evaluations that go over
-// the same examples in the same order every epoch.
-type batchSet struct {
-	batches  []*batch
-	examples int
-}
-
-func newBatchSet(backend compute.Backend, d *Dataset, batchSize int) (*batchSet, error) {
-	s := &batchSet{examples: d.Len()}
-	for _, idx := range splitIndices(identity(d.Len()), batchSize) {
-		b, err := makeBatch(backend, d, idx)
-		if err != nil {
-			s.free()
-			return nil, err
-		}
-		s.batches = append(s.batches, b)
-	}
-	return s, nil
-}
-
-func (s *batchSet) free() {
-	for _, b := range s.batches {
-		b.free()
-	}
-	s.batches = nil
-}
-
-// batchStream hands out the training batches of one epoch, each built by a
-// goroutine while the previous one trains, so that copying examples
-// overlaps computing.
-type batchStream struct {
-	total int
-	ch    chan batchOrError
-	quit  chan struct{}
-}
-
-type batchOrError struct {
-	b   *batch
-	err error
-}
-
-// prefetch starts building the batches of d for groups of indices, one ahead of the consumer.
-func prefetch(backend compute.Backend, d *Dataset, groups [][]int) *batchStream {
-	s := &batchStream{total: len(groups), ch: make(chan batchOrError, 1), quit: make(chan struct{})}
-	go func() {
-		defer close(s.ch)
-		for _, idx := range groups {
-			b, err := makeBatch(backend, d, idx)
-			select {
-			case s.ch <- batchOrError{b, err}:
-			case <-s.quit:
-				if b != nil {
-					b.free()
-				}
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return s
-}
-
-// next returns the next batch; the caller frees it.
-func (s *batchStream) next() (*batch, error) {
-	r, ok := <-s.ch
-	if !ok {
-		return nil, fmt.Errorf("internal error: batch stream ended early")
-	}
-	return r.b, r.err
-}
-
-// stop ends the stream and frees the batches not taken.
-func (s *batchStream) stop() {
-	close(s.quit)
-	for r := range s.ch {
-		if r.b != nil {
-			r.b.free()
-		}
-	}
+	return nil
 }

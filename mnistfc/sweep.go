@@ -55,7 +55,13 @@ type RunSummary struct {
 	Seed            uint64      `json:"seed"`
 	Epochs          int         `json:"epochs"`
 	Softmax         SoftmaxMode `json:"softmax"`
+	Init            string      `json:"init"`
+	Optimizer       string      `json:"optimizer"`
+	Network         string      `json:"network"`
 	Backend         string      `json:"backend"`
+	Diverged        bool        `json:"diverged,omitempty"`
+	DivergedEpoch   int         `json:"diverged_epoch,omitempty"`
+	Interrupted     bool        `json:"interrupted,omitempty"`
 	BestEpoch       int         `json:"best_epoch"`
 	BestValAccuracy float64     `json:"best_val_acc"`
 	TestAccuracy    float64     `json:"test_acc"`
@@ -68,7 +74,9 @@ type RunSummary struct {
 func (r *Result) Summary() RunSummary {
 	return RunSummary{
 		Hidden: r.Config.HiddenDim, LR: r.Config.LearningRate, Seed: r.Config.Seed,
-		Epochs: r.Config.Epochs, Softmax: r.Config.Softmax, Backend: r.Backend,
+		Epochs: r.Config.Epochs, Softmax: r.Config.Softmax, Init: r.Config.Init, Optimizer: r.Config.Optimizer,
+		Network: r.Network, Backend: r.Backend,
+		Diverged: r.Diverged, DivergedEpoch: r.DivergedEpoch, Interrupted: r.Interrupted,
 		BestEpoch: r.BestEpoch, BestValAccuracy: r.BestValAccuracy,
 		TestAccuracy: r.TestAccuracy, TestLoss: r.TestLoss,
 		SecondsPerEpoch: r.SecondsPerEpoch, Seconds: r.TrainSeconds + r.TestSeconds,

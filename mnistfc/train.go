@@ -1,17 +1,21 @@
 package mnistfc
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"time"
-)
 
-// Data bundles the three sets a training run uses.
-type Data struct {
-	Train, Validation, Test *Dataset
-}
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/metric"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
 
 // LoadData reads MNIST-like IDX files from dir (empty: the official MNIST
 // files) and splits the training images into train and validation sets.
@@ -27,137 +31,38 @@ func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
 	return &Data{Train: tr, Validation: val, Test: test}, nil
 }
 
-// Phase names the part of a run a batch belongs to.
-type Phase string
-
-// The phases of a training run.
-const (
-	PhaseTrain      Phase = "train"
-	PhaseValidation Phase = "validation"
-	PhaseTest       Phase = "test"
-)
-
-// EpochStats are the numbers of one epoch, as the original prints them.
-type EpochStats struct {
-	Epoch         int     `json:"epoch"`
-	TrainLoss     float64 `json:"train_loss"`
-	TrainAccuracy float64 `json:"train_acc"`
-	// Validated is false on epochs skipped by EvalEvery; the Val fields are then zero.
-	Validated   bool    `json:"validated"`
-	ValLoss     float64 `json:"val_loss,omitempty"`
-	ValAccuracy float64 `json:"val_acc,omitempty"`
-	// NewBest marks the epoch whose model became the best so far.
-	NewBest bool    `json:"new_best,omitempty"`
-	Seconds float64 `json:"seconds"` // Training plus validation time of the epoch.
+// Data bundles the three sets a training run uses.
+type Data struct {
+	Train, Validation, Test *Dataset
 }
 
-// History holds the per-epoch curves, like the original's cur_acc_loss.
-// The validation slices have one entry per validated epoch (ValEpochs).
-type History struct {
-	TrainAccuracies []float64 `json:"train_accuracies"`
-	TrainLosses     []float64 `json:"train_losses"`
-	ValAccuracies   []float64 `json:"val_accuracies"`
-	ValLosses       []float64 `json:"val_losses"`
-	ValEpochs       []int     `json:"val_epochs"`
-}
-
-// Result is everything a training run produces.
-type Result struct {
-	Config  Config       `json:"config"`
-	Backend string       `json:"backend"` // The backend configuration actually used.
-	Epochs  []EpochStats `json:"epochs"`
-	History History      `json:"history"`
-
-	BestEpoch int `json:"best_epoch"`
-	// BestValAccuracy is the best validation accuracy rounded to 3 decimals,
-	// the number the original compares and prints.
-	BestValAccuracy float64 `json:"best_val_acc"`
-
-	TestLoss        float64   `json:"test_loss"`
-	TestAccuracy    float64   `json:"test_acc"`
-	TestPredictions []uint8   `json:"-"` // Predicted class of each test image, in test-set order.
-	TestLabels      []uint8   `json:"-"` // True class of each test image.
-	TestProbs       []float32 `json:"-"` // Class probabilities of each test image, NumClasses per image.
-
-	Best      *Params         `json:"-"` // Weights of the best model.
-	Snapshots map[int]*Params `json:"-"` // Weights at the end of the epochs asked for with KeepWeightsAt.
-
-	SecondsPerEpoch float64 `json:"seconds_per_epoch"` // Mean training plus validation time per epoch.
-	TrainSeconds    float64 `json:"train_seconds"`     // All epochs, including the first one's compilation.
-	TestSeconds     float64 `json:"test_seconds"`
-}
-
-// Option changes how Train runs.
-type Option func(*options)
-
-type options struct {
-	data    *Data
-	log     io.Writer
-	onEpoch func(EpochStats)
-	onBatch func(phase Phase, done, total int)
-	keep    map[int]bool
-}
-
-// WithData trains on already loaded data instead of loading it from Config.DataDir.
-// Loading once and sharing it is what a sweep does.
-func WithData(d *Data) Option { return func(o *options) { o.data = d } }
-
-// WithLog prints the original notebook's lines ("Train epoch N: ...",
-// "==== new best model! ...", the test results) to w.
-func WithLog(w io.Writer) Option { return func(o *options) { o.log = w } }
-
-// Combine makes one option of several, for packages that offer an option
-// built from OnEpoch and OnBatch.
-func Combine(opts ...Option) Option {
-	return func(o *options) {
-		for _, opt := range opts {
-			opt(o)
-		}
-	}
-}
-
-// OnEpoch calls fn after every epoch. Several OnEpoch options all run, in order.
-func OnEpoch(fn func(EpochStats)) Option {
-	return func(o *options) {
-		if prev := o.onEpoch; prev != nil {
-			o.onEpoch = func(st EpochStats) { prev(st); fn(st) }
-			return
-		}
-		o.onEpoch = fn
-	}
-}
-
-// OnBatch calls fn after every batch, for progress bars. Several OnBatch
-// options all run, in order.
-func OnBatch(fn func(phase Phase, done, total int)) Option {
-	return func(o *options) {
-		if prev := o.onBatch; prev != nil {
-			o.onBatch = func(p Phase, done, total int) { prev(p, done, total); fn(p, done, total) }
-			return
-		}
-		o.onBatch = fn
-	}
-}
-
-// KeepWeightsAt keeps a copy of the weights at the end of the given epochs in Result.Snapshots.
-func KeepWeightsAt(epochs ...int) Option {
-	return func(o *options) {
-		for _, e := range epochs {
-			o.keep[e] = true
-		}
-	}
-}
-
-// Train trains the network as the original notebook's train() does: plain
-// SGD on shuffled batches, validation every EvalEvery epochs, the best model
-// kept when its validation accuracy (rounded to 3 decimals) beats the best
-// so far by more than 0.001, and that model evaluated on the test set.
+// Train trains a network as the original notebook's train() does: SGD
+// (Config.Optimizer) on shuffled batches, validation every EvalEvery
+// epochs, the best model kept when its validation accuracy (rounded to 3
+// decimals) beats the best so far by more than 0.001, and that model
+// evaluated on the test set.
+//
+// The network is FullyConnected(cfg.HiddenDim) unless WithNetwork gives
+// another. Its gradients come from GoMLX's automatic differentiation, and
+// the steps from GoMLX's train.Trainer and optimizers.
+//
+// A run whose loss becomes NaN or infinite stops at that epoch and is
+// marked Diverged; a run whose context (WithContext) is cancelled stops
+// after the current epoch and is marked Interrupted. Both still test the
+// best model so far and return a Result with a nil error.
 func Train(cfg Config, opts ...Option) (*Result, error) {
-	o := &options{keep: map[int]bool{}}
+	o := &options{keep: map[int]bool{}, ctx: context.Background()}
 	for _, opt := range opts {
 		opt(o)
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	net := FullyConnected(cfg.HiddenDim)
+	if o.network != nil {
+		net = *o.network
+	}
+	if err := net.check(); err != nil {
 		return nil, err
 	}
 	data := o.data
@@ -172,113 +77,320 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := newNetwork(backend, InitParams(cfg.HiddenDim, cfg.Seed), cfg.Softmax)
+	r, err := newRun(cfg, net, backend, data, o)
 	if err != nil {
 		return nil, err
 	}
+	defer r.free()
+	r.res.Backend = backendName
+	if err := r.trainEpochs(); err != nil {
+		return nil, err
+	}
+	if err := r.test(); err != nil {
+		return nil, err
+	}
+	return r.res, nil
+}
 
-	res := &Result{Config: cfg, Backend: backendName, Snapshots: map[int]*Params{}}
-	logf := func(format string, args ...any) {
-		if o.log != nil {
-			fmt.Fprintf(o.log, format, args...)
+// run is the state of one call to Train.
+type run struct {
+	cfg     Config
+	net     Network
+	backend compute.Backend
+	data    *Data
+	o       *options
+	res     *Result
+	store   *model.Store
+	trainer *train.Trainer
+	eval    *evaluator
+	valSet  *batchSet
+}
+
+func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *options) (*run, error) {
+	store := model.NewStore()
+	store.SetParam(SeedParam, int64(cfg.Seed))
+	if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+		return nil, fmt.Errorf("seeding the initializers: %w", err)
+	}
+	if err := presetWeights(store, cfg); err != nil {
+		return nil, err
+	}
+	opt, err := newOptimizer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// GoMLX's Trainer builds and compiles the training step: the network, the
+	// loss, its gradients by automatic differentiation and the optimizer's
+	// update, with the weights donated to each step.
+	trainer := train.NewTrainer(backend, store,
+		func(scope *model.Scope, x *graph.Node) *graph.Node {
+			return net.probabilities(net.Logits(scope, x), cfg.Softmax)
+		},
+		func(labels, predictions []*graph.Node) *graph.Node {
+			return net.loss(predictions[0], oneHot(labels[0]))
+		},
+		opt,
+		[]metric.Interface{metric.NewBaseMetric("Batch accuracy", "acc", metric.AccuracyMetricType,
+			func(_ *model.Scope, labels, predictions []*graph.Node) *graph.Node {
+				return Accuracy(predictions[0], oneHot(labels[0]))
+			}, nil)},
+		nil)
+	eval, err := newEvaluator(backend, store, net, cfg.Softmax)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, net: net, backend: backend, data: data, o: o, store: store, trainer: trainer, eval: eval,
+		res: &Result{Config: cfg, Network: net.Name, Snapshots: map[int]Weights{}}}
+	// The validation batches are the same every epoch: cut them once.
+	if r.valSet, err = newBatchSet(backend, data.Validation, cfg.BatchSize); err != nil {
+		return nil, err
+	}
+	// Validating once initialises the network's variables, so that the
+	// initial weights can be kept; it also compiles the evaluation graph.
+	if _, _, _, err := eval.evaluate(r.valSet.batches[:1], PhaseValidation, nil); err != nil {
+		return nil, err
+	}
+	if r.res.Initial, err = storeWeights(store); err != nil {
+		return nil, err
+	}
+	if o.keep[0] {
+		r.res.Snapshots[0] = r.res.Initial.Clone()
+	}
+	return r, nil
+}
+
+func (r *run) free() {
+	r.valSet.free()
+}
+
+// newOptimizer returns the GoMLX optimizer named by cfg.Optimizer.
+func newOptimizer(cfg Config) (optimizer.Interface, error) {
+	switch cfg.Optimizer {
+	case OptimizerSGD, "":
+		// Plain SGD, as the original: GoMLX's SGD decays the rate by default.
+		return optimizer.StochasticGradientDescent().WithDecay(false).WithLearningRate(cfg.LearningRate).Done(), nil
+	case OptimizerAdam:
+		return optimizer.Adam().LearningRate(cfg.LearningRate).Done(), nil
+	}
+	return nil, &FieldError{"Optimizer", cfg.Optimizer, `must be "sgd" or "adam"`}
+}
+
+// presetWeights sets the initial weights that cfg.Init asks for; with
+// InitDefault the network's own initializers draw them.
+func presetWeights(store *model.Store, cfg Config) error {
+	if cfg.Init != InitTorch {
+		return nil
+	}
+	p := NewTorchGenerator(cfg.Seed).InitParams(cfg.HiddenDim)
+	for _, w := range p.Weights() {
+		if _, err := store.CreateVariable("/"+w.Name, tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
+			return fmt.Errorf("init torch: %w", err)
 		}
 	}
-	// The validation batches are the same every epoch: cut them once.
-	valSet, err := newBatchSet(backend, data.Validation, cfg.BatchSize)
-	if err != nil {
-		return nil, err
-	}
-	defer valSet.free()
+	return nil
+}
+
+// trainEpochs runs the epochs, validating and keeping the best model, until
+// the last epoch, a divergence or an interruption.
+func (r *run) trainEpochs() error {
+	cfg, res, o := r.cfg, r.res, r.o
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, 0x5a0ff1e))
-	order := identity(data.Train.Len())
+	var torchOrder *TorchGenerator
+	if cfg.Init == InitTorch {
+		torchOrder = NewTorchGenerator(cfg.Seed)
+		torchOrder.InitParams(cfg.HiddenDim) // The draws of the initial weights come first.
+	}
+	order := identity(r.data.Train.Len())
 	bestAcc := -1.0
 	start := time.Now()
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		epochStart := time.Now()
-		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		st := EpochStats{Epoch: epoch}
-		batches := prefetch(backend, data.Train, splitIndices(order, cfg.BatchSize))
-		st.TrainLoss, st.TrainAccuracy, err = runEpoch(batches.total, batches.next, PhaseTrain, o.onBatch,
-			func(b *batch) (float64, float64, error) {
-				defer b.free()
-				return net.trainBatch(b, float32(cfg.LearningRate))
-			})
-		batches.stop()
-		if err != nil {
-			return nil, err
+		if torchOrder != nil {
+			order = torchOrder.EpochOrder(r.data.Train.Len())
+		} else {
+			shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		}
-		logf("Train epoch %d: accuracy %v, loss %v\n", epoch, st.TrainAccuracy, st.TrainLoss)
-		res.History.TrainAccuracies = append(res.History.TrainAccuracies, st.TrainAccuracy)
-		res.History.TrainLosses = append(res.History.TrainLosses, st.TrainLoss)
-
-		if (epoch-1)%cfg.EvalEvery == 0 {
+		st := EpochStats{Epoch: epoch}
+		var err error
+		if st.TrainLoss, st.TrainAccuracy, err = r.trainEpoch(epoch, order); err != nil {
+			return err
+		}
+		r.logf("Train epoch %d: accuracy %v, loss %v\n", epoch, st.TrainAccuracy, st.TrainLoss)
+		diverged := !finite(st.TrainLoss)
+		if !diverged && (epoch-1)%cfg.EvalEvery == 0 {
 			st.Validated = true
-			st.ValLoss, st.ValAccuracy, _, err = evaluate(net, valSet, PhaseValidation, o.onBatch)
-			if err != nil {
-				return nil, err
+			if st.ValLoss, st.ValAccuracy, _, err = r.eval.evaluate(r.valSet.batches, PhaseValidation, o.onBatch); err != nil {
+				return err
 			}
-			res.History.ValAccuracies = append(res.History.ValAccuracies, st.ValAccuracy)
-			res.History.ValLosses = append(res.History.ValLosses, st.ValLoss)
-			res.History.ValEpochs = append(res.History.ValEpochs, epoch)
 			rounded := roundTo3(st.ValAccuracy)
-			logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
-			if improves(bestAcc, rounded) {
+			r.logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
+			diverged = !finite(st.ValLoss)
+			if !diverged && improves(bestAcc, rounded) {
 				bestAcc = rounded
 				st.NewBest = true
 				res.BestEpoch, res.BestValAccuracy = epoch, rounded
-				if res.Best, err = net.params(); err != nil {
-					return nil, err
+				if res.Best, err = storeWeights(r.store); err != nil {
+					return err
 				}
-				logf("==== new best model! epoch %d, accuracy %v ====\n", epoch, rounded)
+				r.logf("==== new best model! epoch %d, accuracy %v ====\n", epoch, rounded)
 			}
 		}
 		if o.keep[epoch] {
-			if res.Snapshots[epoch], err = net.params(); err != nil {
-				return nil, err
+			if res.Snapshots[epoch], err = storeWeights(r.store); err != nil {
+				return err
 			}
 		}
 		st.Seconds = time.Since(epochStart).Seconds()
 		res.Epochs = append(res.Epochs, st)
+		res.History.add(st)
 		if o.onEpoch != nil {
 			o.onEpoch(st)
 		}
+		if diverged {
+			res.Diverged, res.DivergedEpoch = true, epoch
+			r.logf("diverged at epoch %d (train loss %v, validation loss %v): stopping\n", epoch, st.TrainLoss, st.ValLoss)
+			break
+		}
+		if o.ctx.Err() != nil && epoch < cfg.Epochs {
+			res.Interrupted = true
+			r.logf("interrupted after epoch %d: stopping\n", epoch)
+			break
+		}
 	}
 	res.TrainSeconds = time.Since(start).Seconds()
-	res.SecondsPerEpoch = res.TrainSeconds / float64(cfg.Epochs)
+	res.SecondsPerEpoch = res.TrainSeconds / float64(max(len(res.Epochs), 1))
+	return nil
+}
 
-	testStart := time.Now()
-	net.setParams(res.Best)
-	testSet, err := newBatchSet(backend, data.Test, cfg.TestBatchSize)
+// trainEpoch takes one optimizer step per batch of the training set in the
+// given order and returns the mean of the batches' losses and accuracies.
+func (r *run) trainEpoch(epoch int, order []int) (loss, acc float64, err error) {
+	batches := prefetch(r.backend, r.data.Train, splitIndices(order, r.cfg.BatchSize))
+	defer batches.stop()
+	for step := 1; step <= batches.total; step++ {
+		b, err := batches.next()
+		if err != nil {
+			return 0, 0, err
+		}
+		// The Trainer takes the batch's tensors and frees them after the step.
+		metrics, err := r.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{b.x}, Labels: []*tensors.Tensor{b.y}})
+		if err != nil {
+			return 0, 0, fmt.Errorf("training step %d of epoch %d: %w", step, epoch, err)
+		}
+		// Metrics: the batch loss, its moving average, then the batch accuracy.
+		s := StepStats{Epoch: epoch, Step: step, Loss: scalar(metrics[0]), Accuracy: scalar(metrics[2])}
+		scalar(metrics[1])
+		loss += s.Loss
+		acc += s.Accuracy
+		if r.o.onStep != nil {
+			r.o.onStep(s)
+		}
+		if r.o.onBatch != nil {
+			r.o.onBatch(PhaseTrain, step, batches.total)
+		}
+	}
+	return loss / float64(batches.total), acc / float64(batches.total), nil
+}
+
+// test evaluates the best model on the test set.
+func (r *run) test() error {
+	res := r.res
+	if res.Best == nil {
+		r.logf("no model to test: no epoch was validated\n")
+		return nil
+	}
+	start := time.Now()
+	eval, err := newEvaluatorFor(r.backend, r.net, res.Best, r.cfg.Softmax)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	testSet, err := newBatchSet(r.backend, r.data.Test, r.cfg.TestBatchSize)
+	if err != nil {
+		return err
 	}
 	defer testSet.free()
-	res.TestLoss, res.TestAccuracy, res.TestProbs, err = evaluate(net, testSet, PhaseTest, o.onBatch)
+	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = eval.evaluate(testSet.batches, PhaseTest, r.o.onBatch); err != nil {
+		return err
+	}
+	res.Tested = true
+	res.TestSeconds = time.Since(start).Seconds()
+	res.TestPredictions = ArgMaxRows(res.TestProbs)
+	res.TestLabels = append([]uint8(nil), r.data.Test.Labels...)
+	r.logf("===== Test Results =====\n")
+	r.logf("Test Accuracy : %v\n", res.TestAccuracy)
+	r.logf("Test Loss : %v\n", res.TestLoss)
+	return nil
+}
+
+func (r *run) logf(format string, args ...any) {
+	if r.o.log != nil {
+		fmt.Fprintf(r.o.log, format, args...)
+	}
+}
+
+// evaluator runs a network's forward pass, loss and accuracy on batches
+// with the weights of a store.
+type evaluator struct {
+	exec *model.Exec
+}
+
+func newEvaluator(backend compute.Backend, store *model.Store, net Network, mode SoftmaxMode) (*evaluator, error) {
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x, labels *graph.Node) []*graph.Node {
+		y := net.probabilities(net.Logits(scope, x), mode)
+		t := oneHot(labels)
+		return []*graph.Node{net.loss(y, t), Accuracy(y, t), y}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the evaluation step: %w", err)
+	}
+	return &evaluator{exec: exec.WithName("eval_step")}, nil
+}
+
+// newEvaluatorFor returns an evaluator of net with the given weights.
+func newEvaluatorFor(backend compute.Backend, net Network, ws Weights, mode SoftmaxMode) (*evaluator, error) {
+	store, err := newStore(ws)
 	if err != nil {
 		return nil, err
 	}
-	res.TestSeconds = time.Since(testStart).Seconds()
-	res.TestPredictions = ArgMaxRows(res.TestProbs)
-	res.TestLabels = append([]uint8(nil), data.Test.Labels...)
-	logf("===== Test Results =====\n")
-	logf("Test Accuracy : %v\n", res.TestAccuracy)
-	logf("Test Loss : %v\n", res.TestLoss)
-	return res, nil
+	return newEvaluator(backend, store, net, mode)
 }
 
-// evaluate runs the current weights over the batches of set and returns the
-// mean loss and accuracy and the class probabilities of every example.
-func evaluate(net *network, set *batchSet, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
-	probs = make([]float32, 0, set.examples*NumClasses)
-	i := 0
-	next := func() (*batch, error) { i++; return set.batches[i-1], nil }
-	loss, acc, err = runEpoch(len(set.batches), next, phase, onBatch, func(b *batch) (float64, float64, error) {
-		l, a, p, err := net.evalBatch(b)
+// evaluate runs the batches and returns the mean of the batches' losses and
+// accuracies and the class probabilities of every example.
+func (e *evaluator) evaluate(batches []*batch, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
+	for i, b := range batches {
+		out, err := e.exec.Call(b.x, b.y)
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("%s batch %d: %w", phase, i+1, err)
+		}
+		p, err := tensors.CopyFlatData[float32](out[2])
+		out[2].FinalizeAll()
+		if err != nil {
+			return 0, 0, nil, err
+		}
 		probs = append(probs, p...)
-		return l, a, err
-	})
-	return loss, acc, probs, err
+		loss += scalar(out[0])
+		acc += scalar(out[1])
+		if onBatch != nil {
+			onBatch(phase, i+1, len(batches))
+		}
+	}
+	n := float64(max(len(batches), 1))
+	return loss / n, acc / n, probs, nil
 }
+
+// oneHot turns int32 labels [N] into one-hot float32 targets [N, NumClasses].
+func oneHot(labels *graph.Node) *graph.Node {
+	return graph.OneHot(labels, NumClasses, dtypes.Float32)
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	v := tensors.ToScalar[float32](t)
+	t.FinalizeAll()
+	return float64(v)
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // identity returns the indices 0..n-1.
 func identity(n int) []int {
@@ -303,29 +415,6 @@ func ArgMaxRows(probs []float32) []uint8 {
 		preds[i] = uint8(best)
 	}
 	return preds
-}
-
-// runEpoch runs step on total batches taken from next and returns the mean
-// of the batches' losses and accuracies, as the original's np.mean over
-// batches does.
-func runEpoch(total int, next func() (*batch, error), phase Phase, onBatch func(Phase, int, int),
-	step func(*batch) (loss, acc float64, err error)) (meanLoss, meanAcc float64, err error) {
-	for i := range total {
-		b, err := next()
-		if err != nil {
-			return 0, 0, err
-		}
-		loss, acc, err := step(b)
-		if err != nil {
-			return 0, 0, err
-		}
-		meanLoss += loss
-		meanAcc += acc
-		if onBatch != nil {
-			onBatch(phase, i+1, total)
-		}
-	}
-	return meanLoss / float64(total), meanAcc / float64(total), nil
 }
 
 // improves is the original's rule for a new best model: the validation

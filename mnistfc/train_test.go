@@ -62,6 +62,8 @@ func TestConfigValidate(t *testing.T) {
 		{"ValidationRatio", func(c *Config) { c.ValidationRatio = 0 }},
 		{"EvalEvery", func(c *Config) { c.EvalEvery = 0 }},
 		{"Softmax", func(c *Config) { c.Softmax = 7 }},
+		{"Init", func(c *Config) { c.Init = "xavier" }},
+		{"Optimizer", func(c *Config) { c.Optimizer = "momentum" }},
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
@@ -117,14 +119,14 @@ func TestTrainShortRun(t *testing.T) {
 
 	// The saved model predicts the same classes.
 	path := filepath.Join(t.TempDir(), "model.bin")
-	if err := SaveModel(path, res.Model()); err != nil {
+	if err := SaveModel(path, res.Model(FullyConnected(cfg.HiddenDim))); err != nil {
 		t.Fatal(err)
 	}
 	m, err := LoadModel(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.Params, res.Best) || m.Softmax != cfg.Softmax {
+	if !reflect.DeepEqual(m.Weights, res.Best) || m.Softmax != cfg.Softmax || m.Network.Name != res.Network {
 		t.Fatal("loaded model differs from the saved one")
 	}
 	preds, _, err := m.Predict(data.Test, "")
@@ -166,11 +168,12 @@ func TestTrainIsReproducible(t *testing.T) {
 func TestLoadModelErrors(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bin")
-	if err := SaveModel(good, &Model{Params: InitParams(3, 1), Softmax: SoftmaxBatch, BatchSize: 10}); err != nil {
+	p := NewTorchGenerator(1).InitParams(3)
+	if err := SaveModel(good, &Model{Network: FullyConnected(3), Weights: p.Weights(), Softmax: SoftmaxBatch, BatchSize: 10}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := LoadModel(good)
-	if err != nil || m.Softmax != SoftmaxBatch || m.BatchSize != 10 || m.Params.Hidden != 3 {
+	if err != nil || m.Softmax != SoftmaxBatch || m.BatchSize != 10 || m.Network.Name != FullyConnected(3).Name || !reflect.DeepEqual(m.Weights, p.Weights()) {
 		t.Fatalf("round trip: %+v, %v", m, err)
 	}
 	raw, _ := os.ReadFile(good)
@@ -181,6 +184,9 @@ func TestLoadModelErrors(t *testing.T) {
 		{"truncated", string(raw[:len(raw)-8]), "truncated"},
 		{"trailing data", string(raw) + "x", "after the weights"},
 		{"bad header", modelMagic + "{\n", "bad header"},
+		{"old format", "mnistfc-model v1\n{}\n", "format v1"},
+		{"empty", "", "not an mnistfc model"},
+		{"corrupt shape", modelMagic + `{"weights":[{"name":"w","dims":[-1]}]}` + "\n", "shape"},
 	}
 	for _, tc := range tests {
 		path := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "_"), []byte(tc.content))

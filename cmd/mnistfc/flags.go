@@ -28,6 +28,8 @@ var flagOfField = map[string]string{
 	"ValidationRatio": "-val-ratio",
 	"EvalEvery":       "-eval-every",
 	"Softmax":         "-softmax",
+	"Init":            "-init",
+	"Optimizer":       "-optimizer",
 }
 
 func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
@@ -42,6 +44,8 @@ func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
 	fs.Float64Var(&c.cfg.ValidationRatio, "val-ratio", c.cfg.ValidationRatio, "share of the training images used for validation, in (0,1)")
 	fs.IntVar(&c.cfg.EvalEvery, "eval-every", c.cfg.EvalEvery, "validate every N epochs")
 	fs.Uint64Var(&c.cfg.Seed, "seed", c.cfg.Seed, "random seed for the split, the initial weights and the shuffling")
+	fs.StringVar(&c.cfg.Init, "init", c.cfg.Init, `initial weights: "default" (uniform ±1/sqrt(fan-in), drawn from -seed) or "torch" (what torch.manual_seed(seed) and the original's nn.Linear layers draw, and its DataLoader's batch order)`)
+	fs.StringVar(&c.cfg.Optimizer, "optimizer", c.cfg.Optimizer, `optimizer: "sgd" (plain SGD, the original's) or "adam"`)
 	fs.StringVar(&c.softmax, "softmax", "row", `softmax: "row" (correct) or "batch" (the original notebook's normalisation over the batch axis)`)
 	fs.StringVar(&c.cfg.Backend, "backend", "", `GoMLX backend: "go" (default, pure Go), "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so", or "onnx" (ONNX Runtime, in builds with -tags onnx); default $GOMLX_BACKEND, else "go"`)
 	fs.StringVar(&c.cfg.DataDir, "data", "", "folder of MNIST-like IDX files (default: the official MNIST files of the GoMNIST Go module)")

@@ -38,8 +38,8 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, backend %s\n",
-		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, mnistfc.ResolveBackendName(cfg.Backend))
+	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, init %s, optimizer %s, backend %s\n",
+		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, mnistfc.ResolveBackendName(cfg.Backend))
 	res, err := mnistfc.Train(cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")))
 	if err != nil {
 		return err
@@ -67,7 +67,11 @@ func writeRun(dir string, res *mnistfc.Result) error {
 	if err != nil {
 		return err
 	}
-	weights, err := plotting.WeightsPNG(res.Best, 0, 2)
+	best, err := res.BestParams()
+	if err != nil {
+		return err
+	}
+	weights, err := plotting.WeightsPNG(best, 0, 2)
 	if err != nil {
 		return err
 	}
@@ -80,5 +84,5 @@ func writeRun(dir string, res *mnistfc.Result) error {
 			return err
 		}
 	}
-	return mnistfc.SaveModel(filepath.Join(dir, "model.bin"), res.Model())
+	return mnistfc.SaveModel(filepath.Join(dir, "model.bin"), res.Model(mnistfc.FullyConnected(res.Config.HiddenDim)))
 }
