@@ -48,6 +48,14 @@ sweep:
 bench:
 	bench/run.sh
 
+# Regenerates mnistfc/testdata/torch_golden.json, the PyTorch side of the
+# torch-identical golden test (mnistfc/torchrng_test.go, golden_test.go):
+# initial weights, batch orders, per-step losses of epoch 1 (Debian's torch).
+.PHONY: torch-golden
+torch-golden:
+	bench/install-torch.sh
+	/usr/bin/python3 bench/torch_reference.py --golden mnistfc/testdata/torch_golden.json
+
 # --- Optional ONNX Runtime backend (linux/amd64, cgo) ------------------------
 # Install ONNX Runtime's CPU library (npm package onnxruntime-node) into
 # ~/.local/lib/onnxruntime/, where `-backend onnx` finds it.

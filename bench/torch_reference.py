@@ -18,6 +18,8 @@ Pipelines:
              validation and test.
   --preload  the images held as one normalised float tensor; batches are
              sliced from it (same split, same shuffling order).
+--golden FILE writes the PyTorch side of the Go golden test instead of
+training (`make torch-golden`; see mnistfc/torchrng_test.go).
 The loop itself is the original's: autograd left on during validation and
 test, per-row copies of the outputs to numpy, torch.cuda.empty_cache() per
 batch. --lean drops those (torch.no_grad() for evaluation, no per-row copies)
@@ -128,6 +130,11 @@ def parse_args(argv):
                    help="folder with the four MNIST IDX files, gzip or raw (default: the GoMNIST module's copy)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    p.add_argument("--golden", metavar="FILE", default=None,
+                   help="instead of training: write the golden data of mnistfc/torchrng_test.go to FILE "
+                        "(initial weights, batch orders, per-step loss and accuracy of epoch 1 for both "
+                        "softmaxes; fixed split: the first training images train, the last "
+                        "ceil(val-ratio*60000) validate; --hidden, --lr, --batch, --seed apply)")
     a = p.parse_args(argv)
     if a.hidden < 1:
         p.error(f"--hidden must be >= 1, got {a.hidden}")
@@ -330,6 +337,121 @@ class FullyConnected(nn.Module):
         return self.softmax(self.fc2(sigmoid(self.fc1(x))))
 
 
+# ---------------------------------------------------------------- golden data
+
+GOLDEN_COMMAND = "make torch-golden"  # = /usr/bin/python3 bench/torch_reference.py --golden mnistfc/testdata/torch_golden.json
+
+
+def cpu_capability():
+    """The CPU kernels torch dispatches to: DEFAULT, AVX2, AVX512 (ATEN_CPU_CAPABILITY can force one)."""
+    try:
+        return str(torch.backends.cpu.get_cpu_capability())
+    except AttributeError:  # torch < 2.0
+        for line in torch.__config__.show().splitlines():
+            if "CPU capability usage:" in line:
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+class IndexedImages(Dataset):
+    """Preloaded normalised images whose samples also carry their index, to record the batch order."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i], i
+
+
+def _sha256(array):
+    import hashlib
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def _tensor_summary(t):
+    v = t.detach().cpu().contiguous().numpy().astype("<f4").ravel()
+    return {"shape": list(t.shape), "sha256": _sha256(v),
+            "first": [float(a) for a in v[:8]], "last": [float(a) for a in v[-4:]]}
+
+
+def _order_summary(epoch, idx):
+    v = np.asarray(idx, dtype="<i8")
+    return {"epoch": epoch, "n": len(v), "sha256": _sha256(v),
+            "first": [int(a) for a in v[:20]], "last": [int(a) for a in v[-5:]]}
+
+
+def write_golden(args, d):
+    """The data of the golden test (mnistfc/torchrng_test.go): what PyTorch does, on the CPU, with a fixed split.
+
+    The original loop's structure is kept where it moves torch's global
+    generator: torch.manual_seed, then the model, then per epoch one pass over
+    the shuffled training DataLoader and one over the validation DataLoader.
+    """
+    from torch.utils.data import Subset
+    images, labels = d["train_images"], d["train_labels"]
+    n = len(images)
+    n_val = int(np.ceil(args.val_ratio * n))
+    n_train = n - n_val
+    x = ((torch.from_numpy(images.astype(np.float32)) / 255.0 - MEAN) / STD).reshape(-1, 1, 28, 28)
+    y = torch.from_numpy(labels.astype(np.int64))
+    full = IndexedImages(x, y)
+    train_loader = DataLoader(Subset(full, range(n_train)), args.batch, shuffle=True)
+    val_loader = DataLoader(Subset(full, range(n_train, n)), args.batch, shuffle=False)
+    order_epochs = 3
+    out = {
+        "generated_by": GOLDEN_COMMAND,
+        "torch": torch.__version__,
+        "cpu_capability": cpu_capability(),
+        "seed": args.seed, "hidden": args.hidden, "lr": args.lr, "batch": args.batch,
+        "train": f"training images [0, {n_train})", "validation": f"training images [{n_train}, {n})",
+        "n_train": n_train, "n_val": n_val,
+        "normalisation": f"(pixel/255 - {MEAN}) / {STD}",
+    }
+    steps = {}
+    for mode, softmax in (("row", softmax_row), ("batch", softmax_batch)):
+        torch.manual_seed(args.seed)
+        model = FullyConnected(args.hidden, softmax)
+        if mode == "row":
+            out["init"] = {name: _tensor_summary(t) for name, t in (
+                ("W1", model.fc1.weight), ("B1", model.fc1.bias), ("W2", model.fc2.weight), ("B2", model.fc2.bias))}
+        optimizer = torch.optim.SGD(model.parameters(), args.lr)
+        orders, records = [], []
+        for epoch in range(1, order_epochs + 1):
+            order = []
+            for inputs, targets, idx in train_loader:
+                order.extend(idx.tolist())
+                if epoch > 1:
+                    continue  # Later epochs: only the order (training draws no random numbers).
+                optimizer.zero_grad()
+                outputs = model(inputs)
+                t = F.one_hot(targets, num_classes=10)
+                loss = cross_entropy_error(outputs, t)
+                loss.backward()
+                optimizer.step()
+                records.append({"step": len(records) + 1, "loss": loss.item(), "accuracy": get_accuracy(outputs, t)})
+            orders.append(_order_summary(epoch, order))
+            with torch.no_grad():  # The validation pass: its iterator draws a base seed, as the original's does.
+                for _ in val_loader:
+                    pass
+        steps[mode] = records
+        if mode == "row":
+            out["orders"] = orders
+        elif orders != out["orders"]:
+            fail("the batch orders differ between the two runs")
+    out["steps"] = steps
+    os.makedirs(os.path.dirname(os.path.abspath(args.golden)), exist_ok=True)
+    with open(args.golden, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    print(f"wrote {args.golden}: torch {torch.__version__}, CPU capability {out['cpu_capability']}, "
+          f"{len(steps['row'])} steps per softmax, first loss {steps['row'][0]['loss']:.6f} (row), "
+          f"{steps['batch'][0]['loss']:.6f} (batch)", flush=True)
+    return 0
+
+
 # ---------------------------------------------------------------- loop
 
 class Mode(enum.Enum):
@@ -380,6 +502,8 @@ def main(argv):
     torch.set_num_threads(args.threads)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     folder, d = load_mnist(args.data)
+    if args.golden:
+        return write_golden(args, d)
     train_loader, val_loader, test_loader = make_loaders(d, args)
     t_data = time.perf_counter()
     say(f"Data from {folder}: {len(d['train_images'])} training images "
