@@ -168,8 +168,8 @@ func TestKaimingUniformBound(t *testing.T) {
 func TestTorchInitParamsGolden(t *testing.T) {
 	golden := loadTorchGolden(t)
 	p := golden.generator().InitParams(golden.Hidden)
-	if err := p.check(); err != nil {
-		t.Fatal(err)
+	if p.Hidden != golden.Hidden {
+		t.Fatalf("Params.Hidden = %d, want %d", p.Hidden, golden.Hidden)
 	}
 	tensors := map[string][]float32{"W1": p.W1, "B1": p.B1, "W2": p.W2, "B2": p.B2}
 	for _, name := range []string{"W1", "B1", "W2", "B2"} {

@@ -1,0 +1,103 @@
+package mnistfc
+
+import (
+	"math"
+	"sync"
+	"testing"
+)
+
+var (
+	goldenDataOnce sync.Once
+	goldenData     *Data
+	goldenDataErr  error
+)
+
+// goldenSplitData is the fixed split of testdata/torch_golden.json: the first
+// nTrain official training images train, the rest validate.
+func goldenSplitData(t *testing.T, nTrain int) *Data {
+	t.Helper()
+	goldenDataOnce.Do(func() {
+		train, test, err := LoadMNIST("")
+		if err != nil {
+			goldenDataErr = err
+			return
+		}
+		span := func(from, to int) []int {
+			idx := make([]int, to-from)
+			for i := range idx {
+				idx[i] = from + i
+			}
+			return idx
+		}
+		goldenData = &Data{
+			Train:      train.Subset(span(0, nTrain)),
+			Validation: train.Subset(span(nTrain, train.Len())),
+			Test:       test,
+		}
+	})
+	if goldenDataErr != nil {
+		t.Fatal(goldenDataErr)
+	}
+	if goldenData.Train.Len() != nTrain {
+		t.Fatalf("golden split has %d training examples, want %d", goldenData.Train.Len(), nTrain)
+	}
+	return goldenData
+}
+
+// checkTorchGoldenSteps trains the first epoch of the golden run (Init
+// "torch": PyTorch's initial weights and batch order) on backend, with both
+// softmaxes, and compares every step's loss (within 1e-4 relative) and
+// accuracy with what PyTorch computed.
+func checkTorchGoldenSteps(t *testing.T, backend string) {
+	golden := loadTorchGolden(t)
+	if golden.CPUCapability == "DEFAULT" {
+		t.Skip("testdata/torch_golden.json comes from PyTorch's DEFAULT CPU kernels (no FMA in uniform_); Init \"torch\" emulates the AVX2/AVX-512 ones")
+	}
+	data := goldenSplitData(t, golden.NTrain)
+	for _, mode := range []SoftmaxMode{SoftmaxRow, SoftmaxBatch} {
+		want := golden.Steps[mode.String()]
+		if len(want) == 0 {
+			t.Fatalf("no golden steps for softmax %q", mode)
+		}
+		cfg := DefaultConfig()
+		cfg.HiddenDim, cfg.LearningRate, cfg.BatchSize, cfg.Seed = golden.Hidden, golden.LR, golden.Batch, golden.Seed
+		cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Backend = 1, mode, InitTorch, backend
+		var got []StepStats
+		if _, err := Train(cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) })); err != nil {
+			t.Fatalf("softmax %s: %v", mode, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("softmax %s: %d training steps, PyTorch took %d", mode, len(got), len(want))
+		}
+		maxRel, maxAcc := 0.0, 0.0
+		for i, w := range want {
+			g := got[i]
+			if g.Epoch != 1 || g.Step != w.Step {
+				t.Fatalf("softmax %s: step %d is epoch %d step %d", mode, i+1, g.Epoch, g.Step)
+			}
+			rel := math.Abs(g.Loss-w.Loss) / math.Abs(w.Loss)
+			acc := math.Abs(g.Accuracy - w.Accuracy)
+			maxRel, maxAcc = max(maxRel, rel), max(maxAcc, acc)
+			if !(rel <= 1e-4) {
+				t.Errorf("softmax %s, step %d: loss %.7f, PyTorch %.7f (relative difference %.2g)", mode, w.Step, g.Loss, w.Loss, rel)
+			}
+			// A loss within 1e-4 can still flip the argmax of an example
+			// sitting on a tie; more than 2 of 1000 per batch is a real difference.
+			if acc > 0.0021 {
+				t.Errorf("softmax %s, step %d: accuracy %.4f, PyTorch %.4f", mode, w.Step, g.Accuracy, w.Accuracy)
+			}
+		}
+		t.Logf("backend %s, softmax %s: %d steps, max relative loss difference %.2g, max accuracy difference %.4f (torch %s)",
+			backend, mode, len(want), maxRel, maxAcc, golden.Torch)
+	}
+}
+
+// TestTorchGoldenSteps: on the pure-Go backend, the first epoch of training
+// from PyTorch's initial weights in PyTorch's batch order gives PyTorch's
+// per-step losses (golden_xla_test.go does the same on xla:cpu).
+func TestTorchGoldenSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains one epoch twice (a few seconds); skipped with -short")
+	}
+	checkTorchGoldenSteps(t, "go")
+}
