@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -82,15 +83,18 @@ func checkHistory(h mnistfc.History) error {
 func drawCurves(hs []mnistfc.History, names []string, title string, format Format) ([]byte, error) {
 	acc := newPlot("Accuracy", "epoch", "accuracy")
 	loss := newPlot("Loss", "epoch", "cross-entropy loss")
-	var accLines, lossLines []plotter.XYs
+	// One legend for both panels, on their right, where it hides no line.
+	legend := plot.NewLegend()
+	legend.TextStyle.Font = font.From(sans, tickSize)
+	legend.Top, legend.Left = true, true
+	legend.ThumbnailWidth = vg.Points(24)
+	legend.Padding = vg.Points(3)
 	single := names == nil
 	for i, h := range hs {
 		col := lineColor(i)
 		trainAcc, trainLoss := epochPoints(nil, h.TrainAccuracies), epochPoints(nil, h.TrainLosses)
 		valAcc, valLoss := epochPoints(h.ValEpochs, h.ValAccuracies), epochPoints(h.ValEpochs, h.ValLosses)
-		accLines = append(accLines, trainAcc, valAcc)
-		lossLines = append(lossLines, trainLoss, valLoss)
-		for _, panel := range []struct {
+		for k, panel := range []struct {
 			p            *plot.Plot
 			train, valid plotter.XYs
 		}{{acc, trainAcc, valAcc}, {loss, trainLoss, valLoss}} {
@@ -107,24 +111,23 @@ func drawCurves(hs []mnistfc.History, names []string, title string, format Forma
 				return nil, err
 			}
 			switch {
+			case k > 0: // The accuracy panel's lines stand for both.
 			case single:
-				panel.p.Legend.Add("train", tl...)
-				panel.p.Legend.Add("validation", vl...)
+				legend.Add("train", tl...)
+				legend.Add("validation", vl...)
 			default:
-				panel.p.Legend.Add(names[i], tl...)
+				legend.Add(names[i], tl...)
 			}
 		}
 	}
 	if !single {
-		for _, p := range []*plot.Plot{acc, loss} {
-			grey := color.Gray{0x55}
-			solid, _ := plotter.NewLine(plotter.XYs{})
-			solid.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.5)}
-			dashed, _ := plotter.NewLine(plotter.XYs{})
-			dashed.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.5), Dashes: dashes}
-			p.Legend.Add("train", solid)
-			p.Legend.Add("validation", dashed)
-		}
+		grey := color.Gray{0x55}
+		solid, _ := plotter.NewLine(plotter.XYs{})
+		solid.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.5)}
+		dashed, _ := plotter.NewLine(plotter.XYs{})
+		dashed.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.5), Dashes: dashes}
+		legend.Add("train", solid)
+		legend.Add("validation", dashed)
 	}
 	for _, p := range []*plot.Plot{acc, loss} {
 		p.X.Tick.Marker = niceTicks{integer: true}
@@ -134,12 +137,17 @@ func drawCurves(hs []mnistfc.History, names []string, title string, format Forma
 
 	return render(format, curvesWidth, curvesHeight, func(c draw.Canvas) error {
 		c = drawTitle(c, title)
+		legendW := legend.Rectangle(c).Size().X
+		panels := draw.Crop(c, 0, -(legendW + vg.Points(8)), 0, 0)
 		tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(24), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(10)}
-		placeLegend(acc, tiles.At(c, 0, 0), accLines)
-		placeLegend(loss, tiles.At(c, 1, 0), lossLines)
-		canvases := plot.Align([][]*plot.Plot{{acc, loss}}, tiles, c)
+		canvases := plot.Align([][]*plot.Plot{{acc, loss}}, tiles, panels)
 		acc.Draw(canvases[0][0])
 		loss.Draw(canvases[0][1])
+		data := loss.DataCanvas(canvases[0][1])
+		legend.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: c.Max.X - legendW - vg.Points(4), Y: data.Min.Y},
+			Max: vg.Point{X: c.Max.X - vg.Points(4), Y: data.Max.Y},
+		}})
 		return nil
 	})
 }

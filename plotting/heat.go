@@ -6,6 +6,9 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -18,7 +21,7 @@ type cellGrid struct {
 	rowLabels, colLabels []string
 	xName, yName, title  string
 	label                func(v float64) string // Annotation of a cell with a value.
-	stops                []color.RGBA           // Colour ramp, low to high.
+	stops                []color.Color          // Control colours of the colour map, low to high.
 	cellW, cellH         vg.Length              // Preferred size of a cell.
 }
 
@@ -71,17 +74,28 @@ func (g *cellGrid) valueRange() (lo, hi float64) {
 	return lo, hi
 }
 
-// draw renders the grid in format.
+// draw renders the grid in format: the cells are a gonum plotter.HeatMap on
+// the grid's colour map, annotated by a plotter.Labels, with a
+// plotter.ColorBar on the right.
 func (g *cellGrid) draw(format Format) ([]byte, error) {
 	if err := g.check(); err != nil {
 		return nil, err
 	}
 	rows, cols := len(g.rowLabels), len(g.colLabels)
 	lo, hi := g.valueRange()
-	cmap := newRamp(g.stops, lo, hi)
+	cmap, err := newColorMap(g.stops, lo, hi)
+	if err != nil {
+		return nil, err
+	}
 
 	p := newPlot("", g.xName, g.yName)
-	p.Add(&cellPlotter{g: g, cmap: cmap})
+	heat := plotter.NewHeatMap(gridXYZ{g}, cmap.Palette(256))
+	heat.Min, heat.Max = cmap.Min(), cmap.Max()
+	heat.NaN = nanColor
+	heat.Underflow, heat.Overflow = colorAt(cmap, heat.Min), colorAt(cmap, heat.Max) // ±Inf.
+	p.Add(heat, &cellLines{g: g})
+	labels, styles := g.labels(cmap)
+	p.Add(labels)
 	p.NominalX(g.colLabels...)
 	ylabels := make([]string, rows)
 	for r, l := range g.rowLabels {
@@ -98,10 +112,16 @@ func (g *cellGrid) draw(format Format) ([]byte, error) {
 	return render(format, width, height, func(c draw.Canvas) error {
 		c = drawTitle(c, g.title)
 		c = draw.Crop(c, vg.Points(6), -vg.Points(6), vg.Points(4), -vg.Points(4))
-		barWidth := colorBarWidth(cmap)
-		main := draw.Crop(c, 0, -barWidth, 0, 0)
-		p.Draw(main)
+		main := draw.Crop(c, 0, -colorBarWidth(cmap), 0, 0)
 		data := p.DataCanvas(main)
+		// Annotations that do not fit their cell are made smaller.
+		cellW := data.Size().X / vg.Length(cols)
+		for i, txt := range labels.Labels {
+			if w := styles[i].Width(txt); w > 0.92*cellW {
+				labels.TextStyle[i].Font.Size = styles[i].Font.Size * 0.92 * cellW / w
+			}
+		}
+		p.Draw(main)
 		bar := data.Rectangle
 		bar.Min.X = data.Max.X + colorBarGap
 		bar.Max.X = bar.Min.X + colorBarThickness
@@ -110,64 +130,67 @@ func (g *cellGrid) draw(format Format) ([]byte, error) {
 	})
 }
 
-// cellPlotter draws the cells of a grid as a plot.Plotter: cell (r, c) is
-// centred on x = c, y = rows-1-r.
-type cellPlotter struct {
-	g    *cellGrid
-	cmap *ramp
-}
+// gridXYZ shows a grid's values as a plotter.GridXYZ: column c is at x = c,
+// and row r at y = rows-1-r (the first row on top).
+type gridXYZ struct{ g *cellGrid }
 
-// DataRange implements plot.DataRanger.
-func (cp *cellPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
-	return -0.5, float64(len(cp.g.colLabels)) - 0.5, -0.5, float64(len(cp.g.rowLabels)) - 0.5
-}
+func (v gridXYZ) Dims() (c, r int)   { return len(v.g.colLabels), len(v.g.rowLabels) }
+func (v gridXYZ) Z(c, r int) float64 { return v.g.values[len(v.g.rowLabels)-1-r][c] }
+func (v gridXYZ) X(c int) float64    { return float64(c) }
+func (v gridXYZ) Y(r int) float64    { return float64(r) }
 
-// Plot implements plot.Plotter.
-func (cp *cellPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
-	trX, trY := plt.Transforms(&c)
-	rows := len(cp.g.rowLabels)
-	rect := func(r, col int) vg.Rectangle {
-		y := float64(rows - 1 - r)
-		return vg.Rectangle{
-			Min: vg.Point{X: trX(float64(col) - 0.5), Y: trY(y - 0.5)},
-			Max: vg.Point{X: trX(float64(col) + 0.5), Y: trY(y + 0.5)},
-		}
-	}
-	sep := draw.LineStyle{Color: color.White, Width: vg.Points(1)}
-	for r, row := range cp.g.values {
-		for col, v := range row {
-			box := rect(r, col)
-			fill := color.Color(nanColor)
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				fill = cp.cmap.clamped(v)
-			}
-			c.SetColor(fill)
-			c.Fill(box.Path())
-			c.StrokeLines(sep, corners(box))
+// labels returns the annotations of the cells with a value, white on dark
+// cells, and their styles at full size.
+func (g *cellGrid) labels(cmap palette.ColorMap) (*plotter.Labels, []text.Style) {
+	var xyl plotter.XYLabels
+	var styles []text.Style
+	rows := len(g.rowLabels)
+	for r, row := range g.values {
+		for c, v := range row {
 			if math.IsNaN(v) {
 				continue
 			}
-			txt := cp.g.label(v)
+			xyl.XYs = append(xyl.XYs, plotter.XY{X: float64(c), Y: float64(rows - 1 - r)})
+			xyl.Labels = append(xyl.Labels, g.label(v))
 			sty := textStyle(cellSize, draw.XCenter, draw.YCenter)
-			if w := sty.Width(txt); w > 0.92*box.Size().X {
-				sty.Font.Size = sty.Font.Size * 0.92 * box.Size().X / w
-			}
-			if luminance(fill) < 0.4 {
+			if luminance(colorAt(cmap, v)) < 0.4 {
 				sty.Color = color.White
 			}
-			c.FillText(sty, vg.Point{X: (box.Min.X + box.Max.X) / 2, Y: (box.Min.Y + box.Max.Y) / 2}, txt)
+			styles = append(styles, sty)
+		}
+	}
+	labels, _ := plotter.NewLabels(xyl) // Lengths match by construction.
+	copy(labels.TextStyle, styles)
+	return labels, styles
+}
+
+// cellLines draws white lines between the cells of a grid and a red outline
+// inside the marked ones.
+type cellLines struct{ g *cellGrid }
+
+// Plot implements plot.Plotter.
+func (cl *cellLines) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	rows := len(cl.g.rowLabels)
+	rect := func(r, col int, inset vg.Length) vg.Rectangle {
+		y := float64(rows - 1 - r)
+		return vg.Rectangle{
+			Min: vg.Point{X: trX(float64(col)-0.5) + inset, Y: trY(y-0.5) + inset},
+			Max: vg.Point{X: trX(float64(col)+0.5) - inset, Y: trY(y+0.5) - inset},
+		}
+	}
+	sep := draw.LineStyle{Color: color.White, Width: vg.Points(1)}
+	for r, row := range cl.g.values {
+		for col := range row {
+			c.StrokeLines(sep, corners(rect(r, col, 0)))
 		}
 	}
 	mark := draw.LineStyle{Color: markColor, Width: markWidth}
-	for r, row := range cp.g.marked {
+	for r, row := range cl.g.marked {
 		for col, m := range row {
-			if !m {
-				continue
+			if m {
+				c.StrokeLines(mark, corners(rect(r, col, markWidth/2)))
 			}
-			box := rect(r, col)
-			in := markWidth / 2
-			box.Min.X, box.Min.Y, box.Max.X, box.Max.Y = box.Min.X+in, box.Min.Y+in, box.Max.X-in, box.Max.Y-in
-			c.StrokeLines(mark, corners(box))
 		}
 	}
 }

@@ -147,6 +147,29 @@ func TestCurves(t *testing.T) {
 	}
 }
 
+// TestCurvesLegend checks that the legend sits right of both panels, where
+// no line runs: the thumbnails' colours show there, and only there.
+func TestCurvesLegend(t *testing.T) {
+	b, err := Curves(history(35, 1), "", PNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b)
+	size := img.Bounds().Size()
+	strip := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(size.X-110, 0, size.X, size.Y))
+	for i, name := range []string{"train", "validation"} {
+		c := lineColor(i).(color.RGBA)
+		if n := countColor(strip, c); n < 10 {
+			t.Errorf("%s: %d pixels of its colour in the legend strip, want a thumbnail's worth", name, n)
+		}
+		if n := countColor(strip, c); n > 200 {
+			t.Errorf("%s: %d pixels of its colour in the legend strip: the lines run into it", name, n)
+		}
+	}
+}
+
 func TestCurvesErrors(t *testing.T) {
 	good := history(5, 1)
 	shortLoss := history(5, 1)
@@ -483,6 +506,24 @@ func TestHeatmap(t *testing.T) {
 		t.Errorf("red pixels: %d with marks, %d without; want many and none", red[true], red[false])
 	}
 
+	// The colours come from the colour map: the largest value's cell is
+	// viridis' yellow, the NaN cell grey, and the colour bar spans both ends.
+	b, err := Heatmap(values, nil, rows, cols, "x", "y", "", "%.2f", PNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b)
+	top, bottom := viridisStops[len(viridisStops)-1].(color.RGBA), viridisStops[0].(color.RGBA)
+	if n := countColor(img, top); n < 2000 {
+		t.Errorf("%d yellow pixels (the top cell and the bar's top), want more", n)
+	}
+	if n := countColor(img, bottom); n < 2000 {
+		t.Errorf("%d dark purple pixels (the lowest cells and the bar's bottom), want more", n)
+	}
+	if n := countColor(img, nanColor); n < 2000 {
+		t.Errorf("%d grey pixels: the NaN cell is not grey", n)
+	}
+
 	// Degenerate values draw.
 	for name, v := range map[string][][]float64{
 		"all equal": {{0.5, 0.5}},
@@ -602,22 +643,51 @@ func TestDigitGallery(t *testing.T) {
 	}
 }
 
-func TestRamp(t *testing.T) {
-	r := newRamp(viridisStops, 2, 4)
-	for _, tc := range []struct {
-		v    float64
-		want color.RGBA
-	}{{2, viridisStops[0]}, {4, viridisStops[len(viridisStops)-1]}, {3, viridisStops[4]}} {
-		c, err := r.At(tc.v)
-		if err != nil || c != tc.want {
-			t.Errorf("At(%g) = %v, %v; want %v", tc.v, c, err, tc.want)
-		}
+func TestColorMaps(t *testing.T) {
+	near := func(a, b color.Color) bool {
+		r1, g1, b1, _ := a.RGBA()
+		r2, g2, b2, _ := b.RGBA()
+		d := math.Abs(float64(r1>>8)-float64(r2>>8)) + math.Abs(float64(g1>>8)-float64(g2>>8)) + math.Abs(float64(b1>>8)-float64(b2>>8))
+		return d <= 6
 	}
-	if _, err := r.At(5); err == nil {
-		t.Error("At(5) outside [2, 4]: no error")
+	for name, stops := range map[string][]color.Color{"viridis": viridisStops, "blues": bluesStops} {
+		cmap, err := newColorMap(stops, 2, 4)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// The ends are the first and last stops, also for a falling luminance (blues).
+		for _, tc := range []struct {
+			v    float64
+			want color.Color
+		}{{2, stops[0]}, {4, stops[len(stops)-1]}} {
+			if c := colorAt(cmap, tc.v); !near(c, tc.want) {
+				t.Errorf("%s: colour of %g = %v, want about %v", name, tc.v, c, tc.want)
+			}
+		}
+		// Luminance changes monotonically along the map.
+		prev := luminance(colorAt(cmap, 2))
+		rising := luminance(stops[0]) < luminance(stops[len(stops)-1])
+		for v := 2.1; v <= 4; v += 0.1 {
+			l := luminance(colorAt(cmap, v))
+			if (rising && l < prev-1e-3) || (!rising && l > prev+1e-3) {
+				t.Errorf("%s: luminance not monotonic at %g: %g after %g", name, v, l, prev)
+			}
+			prev = l
+		}
+		if c := colorAt(cmap, 9); !near(c, stops[len(stops)-1]) {
+			t.Errorf("%s: a value above the range is not clamped: %v", name, c)
+		}
+		if c := colorAt(cmap, math.NaN()); c != color.Color(nanColor) {
+			t.Errorf("%s: NaN gives %v, want %v", name, c, nanColor)
+		}
 	}
 	if luminance(viridisStops[0]) > 0.1 || luminance(viridisStops[8]) < 0.6 {
 		t.Error("viridis should run from dark to light")
+	}
+	// All values equal: the range is widened.
+	cmap, err := newColorMap(viridisStops, 0.5, 0.5)
+	if err != nil || !(cmap.Min() < 0.5 && cmap.Max() > 0.5) {
+		t.Errorf("equal values: range [%g, %g], %v", cmap.Min(), cmap.Max(), err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"math"
 	"strings"
 
+	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -74,25 +75,28 @@ func drawTile(dst *image.Gray, x0, y0 int, v []float32, scale int) {
 			lo, hi = math.Min(lo, f), math.Max(hi, f)
 		}
 	}
+	tile := image.NewGray(image.Rect(0, 0, mnistfc.ImageCols, mnistfc.ImageRows))
 	for i, x := range v {
 		f := float64(x)
-		var g uint8
 		switch {
 		case math.IsNaN(f) || math.IsInf(f, 0):
-			g = 0
+			tile.Pix[i] = 0
 		case hi > lo:
-			g = uint8(math.Round(255 * (f - lo) / (hi - lo)))
+			tile.Pix[i] = uint8(math.Round(255 * (f - lo) / (hi - lo)))
 		default:
-			g = flatGray
-		}
-		r, c := i/mnistfc.ImageCols, i%mnistfc.ImageCols
-		for dy := range scale {
-			row := dst.Pix[dst.PixOffset(x0+c*scale, y0+r*scale+dy):]
-			for dx := range scale {
-				row[dx] = g
-			}
+			tile.Pix[i] = flatGray
 		}
 	}
+	enlarge(dst, x0, y0, tile, scale)
+}
+
+// enlarge draws src into dst with its top left corner at (x0, y0), each
+// pixel as a scale x scale square (x/image/draw's nearest-neighbour scaler),
+// clipped to dst.
+func enlarge(dst *image.Gray, x0, y0 int, src *image.Gray, scale int) {
+	size := src.Bounds().Size().Mul(scale)
+	r := image.Rectangle{Min: image.Point{X: x0, Y: y0}, Max: image.Point{X: x0 + size.X, Y: y0 + size.Y}}
+	xdraw.NearestNeighbor.Scale(dst, r, src, src.Bounds(), xdraw.Src, nil)
 }
 
 // textScale is the integer enlargement of the 7x13 caption font used with images upscaled by scale.
@@ -130,19 +134,7 @@ func drawText(dst *image.Gray, cx, y int, s string, ts int) {
 			Dot:  fixed.P(0, captionFace.Ascent),
 		}
 		d.DrawString(l)
-		x0, y0 := cx-w*ts/2, y+i*captionFace.Height*ts
-		for sy := range captionFace.Height {
-			for sx := range w {
-				g := small.GrayAt(sx, sy)
-				for dy := range ts {
-					for dx := range ts {
-						if p := (image.Point{X: x0 + sx*ts + dx, Y: y0 + sy*ts + dy}); p.In(dst.Rect) {
-							dst.SetGray(p.X, p.Y, g)
-						}
-					}
-				}
-			}
-		}
+		enlarge(dst, cx-w*ts/2, y+i*captionFace.Height*ts, small, ts)
 	}
 }
 
