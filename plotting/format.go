@@ -71,8 +71,12 @@ func render(format Format, w, h vg.Length, fn func(c draw.Canvas) error) (out []
 	}
 	if format == SVG {
 		// Viewers without Liberation Sans fall back to its metric twin, Arial, or another sans-serif font.
-		return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
-			[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")), nil
+		svg := bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
+			[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
+		// vgsvg writes images without preserveAspectRatio, so a viewer keeps
+		// their aspect ratio: plotter.ColorBar's 1x256 image would be drawn
+		// as a hairline instead of filling the bar.
+		return bytes.ReplaceAll(svg, []byte("<image "), []byte(`<image preserveAspectRatio="none" `)), nil
 	}
 	return buf.Bytes(), nil
 }

@@ -445,6 +445,9 @@ func TestConfusionMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkChart(t, b, f, 400, 900, 400, 800)
+		if f == SVG && !bytes.Contains(b, []byte(`<image preserveAspectRatio="none" `)) {
+			t.Error("SVG: the colour bar's image keeps its aspect ratio (a hairline in viewers)")
+		}
 	}
 	// An empty test set is a blank matrix, not an error.
 	if _, err := ConfusionMatrix(nil, nil, "", PNG); err != nil {
