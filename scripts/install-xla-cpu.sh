@@ -43,7 +43,7 @@ echo "lammps-jax-pjrt-cpu==$VERSION --hash=sha256:$WHEEL_SHA256" > "$tmp/require
 log "pip download --no-deps lammps-jax-pjrt-cpu==$VERSION (62 MB, from PyPI)"
 "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-input --no-deps --only-binary=:all: \
   --require-hashes -r "$tmp/requirements.txt" --dest "$tmp" \
-  || die "pip download lammps-jax-pjrt-cpu==$VERSION failed (is PyPI reachable?)"
+  || die "pip download lammps-jax-pjrt-cpu==$VERSION failed: see pip's message above (PyPI not reachable, or the wheel's SHA-256 not $WHEEL_SHA256)"
 [ -f "$tmp/$WHEEL" ] || die "pip did not download $WHEEL (got: $(ls "$tmp"))"
 got=$(sha256sum "$tmp/$WHEEL" | cut -d' ' -f1)
 [ "$got" = "$WHEEL_SHA256" ] || die "$WHEEL has SHA-256 $got, want $WHEEL_SHA256"
