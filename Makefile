@@ -43,7 +43,7 @@ train:
 sweep:
 	$(GO_ENV) go run ./cmd/mnistfc sweep
 
-# Side by side: our training (pure-Go and ONNX Runtime backends) vs the
+# Side by side: our training (pure-Go, ONNX Runtime and xla:cpu backends) vs the
 # original's PyTorch loop (bench/run.sh).
 bench:
 	bench/run.sh
