@@ -98,9 +98,17 @@ async function checkOne({ html, shot }) {
     }
     const toc = document.querySelector('nav.mnistfc-toc');
     const links = toc ? [...toc.querySelectorAll('a[href^="#"]')] : [];
-    const broken = links.filter((a) => !document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)))).map((a) => a.getAttribute('href'));
+    // A fragment names an id as it is or percent-decoded (nbconvert keeps
+    // non-ASCII heading text percent-encoded in ids), as browsers resolve it.
+    const targets = (a) => {
+      const raw = a.getAttribute('href').slice(1);
+      let decoded = raw;
+      try { decoded = decodeURIComponent(raw); } catch { /* keep raw */ }
+      return [raw, decoded];
+    };
+    const broken = links.filter((a) => !targets(a).some((id) => document.getElementById(id))).map((a) => a.getAttribute('href'));
     const headings = [...document.querySelectorAll('main h2[id], main h3[id]')].filter((h) => !h.closest('header'));
-    const linked = new Set(links.map((a) => decodeURIComponent(a.getAttribute('href').slice(1))));
+    const linked = new Set(links.flatMap(targets));
     const unlisted = headings.filter((h) => !linked.has(h.id)).map((h) => h.id);
     const stamp = document.querySelector('.mnistfc-stamp');
     const images = [...document.querySelectorAll('.jp-OutputArea img')];
