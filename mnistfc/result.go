@@ -94,3 +94,25 @@ type Result struct {
 
 // BestParams returns the best weights as Params, for runs of FullyConnected.
 func (r *Result) BestParams() (*Params, error) { return r.Best.Params() }
+
+// JSON: non-finite numbers (a diverged run's losses) are written as null
+// and read back as NaN (see MarshalFinite).
+
+func (s EpochStats) MarshalJSON() ([]byte, error) { return MarshalFinite(s) }
+func (h History) MarshalJSON() ([]byte, error)    { return MarshalFinite(h) }
+func (r Result) MarshalJSON() ([]byte, error)     { return MarshalFinite(r) }
+
+func (s *EpochStats) UnmarshalJSON(b []byte) error {
+	type plain EpochStats
+	return UnmarshalFinite(b, (*plain)(s))
+}
+
+func (h *History) UnmarshalJSON(b []byte) error {
+	type plain History
+	return UnmarshalFinite(b, (*plain)(h))
+}
+
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	return UnmarshalFinite(b, (*plain)(r))
+}

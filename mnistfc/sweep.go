@@ -2,6 +2,7 @@ package mnistfc
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -62,25 +63,35 @@ type RunSummary struct {
 	Diverged        bool        `json:"diverged,omitempty"`
 	DivergedEpoch   int         `json:"diverged_epoch,omitempty"`
 	Interrupted     bool        `json:"interrupted,omitempty"`
-	BestEpoch       int         `json:"best_epoch"`
-	BestValAccuracy float64     `json:"best_val_acc"`
-	TestAccuracy    float64     `json:"test_acc"`
-	TestLoss        float64     `json:"test_loss"`
-	SecondsPerEpoch float64     `json:"seconds_per_epoch"`
-	Seconds         float64     `json:"seconds"` // Training plus test.
+	BestEpoch       int         `json:"best_epoch"`   // 0 when no epoch gave a model (diverged in the first one).
+	BestValAccuracy float64     `json:"best_val_acc"` // NaN (null in JSON) when BestEpoch is 0.
+	// Tested is false when the run had no model to test; TestAccuracy and
+	// TestLoss are then NaN (null in JSON).
+	Tested          bool    `json:"tested"`
+	TestAccuracy    float64 `json:"test_acc"`
+	TestLoss        float64 `json:"test_loss"`
+	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
+	Seconds         float64 `json:"seconds"` // Training plus test.
 }
 
 // Summary condenses a result into a RunSummary.
 func (r *Result) Summary() RunSummary {
-	return RunSummary{
+	s := RunSummary{
 		Hidden: r.Config.HiddenDim, LR: r.Config.LearningRate, Seed: r.Config.Seed,
 		Epochs: r.Config.Epochs, Softmax: r.Config.Softmax, Init: r.Config.Init, Optimizer: r.Config.Optimizer,
 		Network: r.Network, Backend: r.Backend,
 		Diverged: r.Diverged, DivergedEpoch: r.DivergedEpoch, Interrupted: r.Interrupted,
 		BestEpoch: r.BestEpoch, BestValAccuracy: r.BestValAccuracy,
-		TestAccuracy: r.TestAccuracy, TestLoss: r.TestLoss,
+		Tested: r.Tested, TestAccuracy: r.TestAccuracy, TestLoss: r.TestLoss,
 		SecondsPerEpoch: r.SecondsPerEpoch, Seconds: r.TrainSeconds + r.TestSeconds,
 	}
+	if !r.Tested {
+		s.TestAccuracy, s.TestLoss = math.NaN(), math.NaN()
+	}
+	if r.BestEpoch == 0 {
+		s.BestValAccuracy = math.NaN()
+	}
+	return s
 }
 
 // Sweep trains every configuration on the same data, up to parallel runs
@@ -88,6 +99,19 @@ func (r *Result) Summary() RunSummary {
 // the order of cfgs. done, if not nil, is called after each run finishes,
 // from one goroutine at a time. opts apply to every run.
 func Sweep(data *Data, cfgs []Config, parallel int, done func(i int, r *Result), opts ...Option) ([]*Result, error) {
+	return SweepContext(context.Background(), data, cfgs, parallel, done, opts...)
+}
+
+// ErrSweepStopped is returned (wrapped) by SweepContext when its context was
+// cancelled before every run had started.
+var ErrSweepStopped = fmt.Errorf("sweep stopped")
+
+// SweepContext is Sweep that starts no new run once ctx is cancelled: the
+// runs in flight finish (all their epochs, unless opts also holds a
+// WithContext, which stops them after their current epoch, marked
+// Interrupted), done is called for them, and it returns the results with
+// nil for the runs never started and an error wrapping ErrSweepStopped.
+func SweepContext(ctx context.Context, data *Data, cfgs []Config, parallel int, done func(i int, r *Result), opts ...Option) ([]*Result, error) {
 	if parallel < 1 {
 		parallel = runtime.NumCPU()
 	}
@@ -107,10 +131,18 @@ func Sweep(data *Data, cfgs []Config, parallel int, done func(i int, r *Result),
 	}
 	cost := func(c Config) int { return c.HiddenDim * c.Epochs }
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost(cfgs[b]), cost(cfgs[a])) })
+	started := 0
 	for _, i := range order {
 		cfg := cfgs[i]
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		started++
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
@@ -133,21 +165,32 @@ func Sweep(data *Data, cfgs []Config, parallel int, done func(i int, r *Result),
 			return results, err
 		}
 	}
+	if started < len(cfgs) {
+		return results, fmt.Errorf("%w after %d of %d runs: %w", ErrSweepStopped, started, len(cfgs), context.Cause(ctx))
+	}
 	return results, nil
 }
 
-// CellSummary aggregates the runs of one experiment over seeds.
+// CellSummary aggregates the runs of one experiment over seeds. The test
+// numbers are over the runs that were tested (Tested of Runs; NaN, null in
+// JSON, when none was), the best validation accuracy and epochs over the
+// runs that had a best model (zero epochs when none had).
 type CellSummary struct {
-	Hidden       int     `json:"hidden"`
-	LR           float64 `json:"lr"`
-	Runs         int     `json:"runs"`
-	TestAccMean  float64 `json:"test_acc_mean"`
-	TestAccStd   float64 `json:"test_acc_std"` // Sample standard deviation; 0 for a single run.
-	TestLossMean float64 `json:"test_loss_mean"`
-	TestLossStd  float64 `json:"test_loss_std"`
-	BestValMean  float64 `json:"best_val_acc_mean"`
-	BestEpochMin int     `json:"best_epoch_min"`
-	BestEpochMax int     `json:"best_epoch_max"`
+	Hidden int     `json:"hidden"`
+	LR     float64 `json:"lr"`
+	Runs   int     `json:"runs"`
+	// Diverged counts the runs whose loss became NaN or infinite;
+	// DivergedEpochMin the earliest epoch where one did.
+	Diverged         int     `json:"diverged,omitempty"`
+	DivergedEpochMin int     `json:"diverged_epoch_min,omitempty"`
+	Tested           int     `json:"tested"`
+	TestAccMean      float64 `json:"test_acc_mean"`
+	TestAccStd       float64 `json:"test_acc_std"` // Sample standard deviation; 0 for a single run.
+	TestLossMean     float64 `json:"test_loss_mean"`
+	TestLossStd      float64 `json:"test_loss_std"`
+	BestValMean      float64 `json:"best_val_acc_mean"`
+	BestEpochMin     int     `json:"best_epoch_min"`
+	BestEpochMax     int     `json:"best_epoch_max"`
 }
 
 // Aggregate groups runs by (hidden, lr), in order of first appearance, with mean and standard deviation over seeds.
@@ -168,11 +211,26 @@ func Aggregate(runs []RunSummary) []CellSummary {
 	cells := make([]CellSummary, 0, len(order))
 	for _, k := range order {
 		g := groups[k]
-		c := CellSummary{Hidden: k.h, LR: k.lr, Runs: len(g), BestEpochMin: math.MaxInt}
+		c := CellSummary{Hidden: k.h, LR: k.lr, Runs: len(g)}
 		var acc, loss, val []float64
 		for _, r := range g {
-			acc, loss, val = append(acc, r.TestAccuracy), append(loss, r.TestLoss), append(val, r.BestValAccuracy)
-			c.BestEpochMin, c.BestEpochMax = min(c.BestEpochMin, r.BestEpoch), max(c.BestEpochMax, r.BestEpoch)
+			if r.Diverged {
+				if c.Diverged == 0 || r.DivergedEpoch < c.DivergedEpochMin {
+					c.DivergedEpochMin = r.DivergedEpoch
+				}
+				c.Diverged++
+			}
+			if !math.IsNaN(r.TestAccuracy) {
+				c.Tested++
+				acc, loss = append(acc, r.TestAccuracy), append(loss, r.TestLoss)
+			}
+			if r.BestEpoch > 0 {
+				if len(val) == 0 || r.BestEpoch < c.BestEpochMin {
+					c.BestEpochMin = r.BestEpoch
+				}
+				c.BestEpochMax = max(c.BestEpochMax, r.BestEpoch)
+				val = append(val, r.BestValAccuracy)
+			}
 		}
 		c.TestAccMean, c.TestAccStd = meanStd(acc)
 		c.TestLossMean, c.TestLossStd = meanStd(loss)
@@ -182,7 +240,11 @@ func Aggregate(runs []RunSummary) []CellSummary {
 	return cells
 }
 
+// meanStd returns the mean and sample standard deviation of v (NaN, 0 for no values).
 func meanStd(v []float64) (mean, std float64) {
+	if len(v) == 0 {
+		return math.NaN(), 0
+	}
 	for _, x := range v {
 		mean += x
 	}
@@ -199,4 +261,19 @@ func meanStd(v []float64) (mean, std float64) {
 // IsOriginal reports whether (hidden, lr) is one of the original notebook's seven experiments.
 func IsOriginal(hidden int, lr float64) bool {
 	return slices.Contains(OriginalExperiments(), Experiment{hidden, lr})
+}
+
+// JSON: non-finite numbers are written as null and read back as NaN (see MarshalFinite).
+
+func (s RunSummary) MarshalJSON() ([]byte, error)  { return MarshalFinite(s) }
+func (c CellSummary) MarshalJSON() ([]byte, error) { return MarshalFinite(c) }
+
+func (s *RunSummary) UnmarshalJSON(b []byte) error {
+	type plain RunSummary
+	return UnmarshalFinite(b, (*plain)(s))
+}
+
+func (c *CellSummary) UnmarshalJSON(b []byte) error {
+	type plain CellSummary
+	return UnmarshalFinite(b, (*plain)(c))
 }

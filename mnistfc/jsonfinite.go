@@ -1,0 +1,214 @@
+package mnistfc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+)
+
+// Results of diverged runs hold NaN and infinite losses, which JSON cannot
+// represent and encoding/json refuses. Result, EpochStats, History,
+// RunSummary and CellSummary therefore encode every non-finite float64 as
+// null, and decode null into such a field as NaN.
+
+// MarshalFinite is json.Marshal with every non-finite float64 written as null.
+// Struct fields follow encoding/json's tags (name, omitempty, "-"); embedded
+// structs are flattened; values of other types that implement json.Marshaler
+// encode themselves.
+func MarshalFinite(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := encodeFinite(&buf, reflect.ValueOf(v), true); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// MarshalFiniteIndent is MarshalFinite with json.MarshalIndent's layout.
+func MarshalFiniteIndent(v any, prefix, indent string) ([]byte, error) {
+	b, err := MarshalFinite(v)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, prefix, indent); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// encodeFinite writes v; top is true for the value MarshalFinite was given,
+// whose own MarshalJSON (which calls MarshalFinite) must not be called again.
+func encodeFinite(buf *bytes.Buffer, v reflect.Value, top bool) error {
+	if !v.IsValid() {
+		buf.WriteString("null")
+		return nil
+	}
+	if !top && v.Type().Implements(marshalerType) {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			buf.WriteString("null")
+			return nil
+		}
+		b, err := json.Marshal(v.Interface())
+		buf.Write(b)
+		return err
+	}
+	switch v.Kind() {
+	case reflect.Float64, reflect.Float32:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			buf.WriteString("null")
+			return nil
+		}
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			buf.WriteString("null")
+			return nil
+		}
+		return encodeFinite(buf, v.Elem(), false)
+	case reflect.Slice:
+		if v.IsNil() {
+			buf.WriteString("null")
+			return nil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			break // []byte: base64, as encoding/json writes it.
+		}
+		fallthrough
+	case reflect.Array:
+		buf.WriteByte('[')
+		for i := range v.Len() {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := encodeFinite(buf, v.Index(i), false); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+		return nil
+	case reflect.Struct:
+		buf.WriteByte('{')
+		first := true
+		if err := encodeFields(buf, v, &first); err != nil {
+			return err
+		}
+		buf.WriteByte('}')
+		return nil
+	}
+	b, err := json.Marshal(v.Interface())
+	buf.Write(b)
+	return err
+}
+
+// encodeFields writes the fields of struct v, those of embedded structs in place.
+func encodeFields(buf *bytes.Buffer, v reflect.Value, first *bool) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" && opts == "" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			if err := encodeFields(buf, fv, first); err != nil {
+				return err
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if strings.Contains(","+opts+",", ",omitempty,") && isEmpty(fv) {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !*first {
+			buf.WriteByte(',')
+		}
+		*first = false
+		key, _ := json.Marshal(name)
+		buf.Write(key)
+		buf.WriteByte(':')
+		if err := encodeFinite(buf, fv, false); err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// isEmpty is encoding/json's test for omitempty.
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Struct:
+		return false
+	}
+	return v.IsZero()
+}
+
+// UnmarshalFinite is json.Unmarshal into the struct pointed to by v, with
+// null read as NaN into float64 fields (and elements of float64 slices),
+// where encoding/json would leave them unchanged.
+func UnmarshalFinite(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return err
+	}
+	var tree any
+	if err := json.Unmarshal(data, &tree); err != nil {
+		return err
+	}
+	fillNaN(reflect.ValueOf(v), tree)
+	return nil
+}
+
+// fillNaN sets to NaN the floats of v that are null in tree, its JSON.
+func fillNaN(v reflect.Value, tree any) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			fillNaN(v.Elem(), tree)
+		}
+	case reflect.Float64, reflect.Float32:
+		if tree == nil && v.CanSet() {
+			v.SetFloat(math.NaN())
+		}
+	case reflect.Slice, reflect.Array:
+		if a, ok := tree.([]any); ok {
+			for i := range min(v.Len(), len(a)) {
+				fillNaN(v.Index(i), a[i])
+			}
+		}
+	case reflect.Struct:
+		m, ok := tree.(map[string]any)
+		if !ok {
+			return
+		}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+				fillNaN(v.Field(i), tree)
+			case !f.IsExported() || name == "-":
+			default:
+				if name == "" {
+					name = f.Name
+				}
+				for k, sub := range m {
+					if strings.EqualFold(k, name) {
+						fillNaN(v.Field(i), sub)
+					}
+				}
+			}
+		}
+	}
+}
