@@ -32,17 +32,7 @@ func TestONNXMatchesGo(t *testing.T) {
 	cfg.Epochs = 2
 	cfg.HiddenDim = 20
 	cfg.Seed = 5
-	run := func(backend string) *Result {
-		t.Helper()
-		c := cfg
-		c.Backend = backend
-		res, err := Train(c, WithData(data))
-		if err != nil {
-			t.Fatalf("backend %s: %v", backend, err)
-		}
-		return res
-	}
-	goRes, onnxRes, again := run("go"), run("onnx"), run("onnx")
+	goRes, onnxRes, again := trainOn(t, cfg, data, "go"), trainOn(t, cfg, data, "onnx"), trainOn(t, cfg, data, "onnx")
 	if onnxRes.Backend != "onnx" {
 		t.Errorf("Result.Backend = %q, want onnx", onnxRes.Backend)
 	}

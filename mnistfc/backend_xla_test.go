@@ -38,17 +38,7 @@ func TestXLACPUMatchesGo(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 32
-	run := func(backend string) *Result {
-		t.Helper()
-		c := cfg
-		c.Backend = backend
-		res, err := Train(c, WithData(data))
-		if err != nil {
-			t.Fatalf("backend %s: %v", backend, err)
-		}
-		return res
-	}
-	goRes, xlaRes := run("go"), run("xla:cpu")
+	goRes, xlaRes := trainOn(t, cfg, data, "go"), trainOn(t, cfg, data, "xla:cpu")
 	near := func(name string, a, b []float64) {
 		t.Helper()
 		if len(a) != len(b) || len(a) == 0 {
