@@ -80,19 +80,21 @@ func (c *configFlags) config() (mnistfc.Config, error) {
 	return c.cfg, nil
 }
 
-// loadData loads and splits the data named by cfg, saying where it comes from.
 // parse parses a command's arguments, which take no positional argument,
 // and returns the configuration its flags describe.
+// Its errors exit with status 2 (exitUsage).
 func (c *configFlags) parse(fs *flag.FlagSet, args []string) (mnistfc.Config, error) {
 	if err := fs.Parse(args); err != nil {
-		return mnistfc.Config{}, err
+		return mnistfc.Config{}, usageError(err)
 	}
 	if fs.NArg() > 0 {
-		return mnistfc.Config{}, fmt.Errorf("unexpected argument %q (see \"%s -h\")", fs.Arg(0), fs.Name())
+		return mnistfc.Config{}, usageError(fmt.Errorf("unexpected argument %q (see \"%s -h\")", fs.Arg(0), fs.Name()))
 	}
-	return c.config()
+	cfg, err := c.config()
+	return cfg, usageError(err)
 }
 
+// loadData loads and splits the data named by cfg, saying where it comes from.
 func loadData(cfg mnistfc.Config, log io.Writer) (*mnistfc.Data, error) {
 	src := cfg.DataDir
 	if src == "" {

@@ -25,12 +25,24 @@ Usage:
   mnistfc help            this message
 
 "mnistfc train -h" and "mnistfc sweep -h" list the flags.
+
+Ctrl-C (SIGINT) or SIGTERM stops gracefully: train finishes its epoch, tests
+the best model so far and writes every output, marked interrupted; sweep
+finishes the runs in flight, keeps them in -out's results.jsonl, and
+"sweep -resume" finishes it later. A second Ctrl-C quits at once.
+
+Exit status:
+  0    done
+  1    error (data, backend, files, a failed run)
+  2    bad command line (unknown command or flag, bad value, -resume with other flags)
+  3    train: the run diverged (loss NaN or infinite); the epochs that ran are written
+  130  interrupted (Ctrl-C or SIGTERM); what finished is written
 `
 
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+		os.Exit(exitUsage)
 	}
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
@@ -45,13 +57,13 @@ func main() {
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "mnistfc: unknown command %q\n\n%s", cmd, usage)
-		os.Exit(2)
+		os.Exit(exitUsage)
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
+		os.Exit(exitOK)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mnistfc: %v\n", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
 }

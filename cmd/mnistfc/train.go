@@ -1,18 +1,20 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
 
-// trainSummary is the JSON line printed by "train -json".
+// trainSummary is the JSON line printed by "train -json" and written to summary.json.
 type trainSummary struct {
 	mnistfc.RunSummary
 	TrainSeconds float64 `json:"train_seconds"`
@@ -20,11 +22,15 @@ type trainSummary struct {
 	Out          string  `json:"out"`
 }
 
+// MarshalJSON writes all the fields (the embedded RunSummary's MarshalJSON
+// would write only its own), non-finite numbers as null.
+func (s trainSummary) MarshalJSON() ([]byte, error) { return mnistfc.MarshalFinite(s) }
+
 func runTrain(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mnistfc train", flag.ContinueOnError)
 	var cf configFlags
 	cf.register(fs, true)
-	out := fs.String("out", "out", "folder for curves.png, weights.png, history.json and model.bin")
+	out := fs.String("out", "out", "folder for curves.png, weights.png, history.json, summary.json and model.bin")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line of stdout")
 	cfg, err := cf.parse(fs, args)
 	if err != nil {
@@ -33,56 +39,132 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("-out: %w", err)
 	}
+	ctx, stop := onInterrupt("finishing this epoch, then testing the best model so far and writing the results")
+	defer stop()
 	start := now()
 	data, err := loadData(cfg, stdout)
 	if err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		return withStatus(exitInterrupted, errors.New("interrupted before training: nothing written"))
+	}
 	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, init %s, optimizer %s, backend %s\n",
 		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, mnistfc.ResolveBackendName(cfg.Backend))
-	res, err := mnistfc.Train(cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")))
+	res, err := mnistfc.Train(cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")), mnistfc.WithContext(ctx))
 	if err != nil {
 		return err
 	}
-	if err := writeRun(*out, res); err != nil {
-		return err
+	summary := trainSummary{RunSummary: res.Summary(), TrainSeconds: res.TrainSeconds, TotalSeconds: since(start), Out: *out}
+	written, werr := writeRun(*out, res, summary)
+	if res.BestEpoch > 0 {
+		fmt.Fprintf(stdout, "Best val accuracy was %v, at epoch %d\n", res.BestValAccuracy, res.BestEpoch)
 	}
-	fmt.Fprintf(stdout, "Best val accuracy was %v, at epoch %d\n", res.BestValAccuracy, res.BestEpoch)
-	fmt.Fprintf(stdout, "%.3f s per epoch; wrote %s\n", res.SecondsPerEpoch, *out)
+	fmt.Fprintf(stdout, "%.3f s per epoch; wrote %s: %s\n", res.SecondsPerEpoch, *out, strings.Join(written, ", "))
 	if *asJSON {
-		line, _ := json.Marshal(trainSummary{
-			RunSummary:   res.Summary(),
-			TrainSeconds: res.TrainSeconds,
-			TotalSeconds: since(start),
-			Out:          *out,
-		})
+		line, err := mnistfc.MarshalFinite(summary)
+		if err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, string(line))
+	}
+	switch {
+	case werr != nil:
+		return werr
+	case res.Diverged:
+		return withStatus(exitDiverged, fmt.Errorf("%s; wrote the %d epoch(s) that ran to %s", divergence(res), len(res.Epochs), *out))
+	case res.Interrupted:
+		return withStatus(exitInterrupted, fmt.Errorf("interrupted after epoch %d of %d; wrote %s, marked interrupted", len(res.Epochs), cfg.Epochs, *out))
 	}
 	return nil
 }
 
-// writeRun writes the files of one run into dir.
-func writeRun(dir string, res *mnistfc.Result) error {
-	curves, err := plotting.Curves(res.History, fmt.Sprintf("hidden %d, lr %g, softmax %s", res.Config.HiddenDim, res.Config.LearningRate, res.Config.Softmax), plotting.PNG)
-	if err != nil {
-		return err
-	}
-	best, err := res.BestParams()
-	if err != nil {
-		return err
-	}
-	weights, err := plotting.WeightsPNG(best, 0, 2)
-	if err != nil {
-		return err
-	}
-	history, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	for name, b := range map[string][]byte{"curves.png": curves, "weights.png": weights, "history.json": history} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
+// divergence says where and how a diverged run diverged, e.g.
+// "diverged at epoch 1 (train loss NaN)".
+func divergence(res *mnistfc.Result) string {
+	var why []string
+	for _, st := range res.Epochs {
+		if st.Epoch != res.DivergedEpoch {
+			continue
+		}
+		if !finite(st.TrainLoss) {
+			why = append(why, fmt.Sprintf("train loss %v", st.TrainLoss))
+		}
+		if st.Validated && !finite(st.ValLoss) {
+			why = append(why, fmt.Sprintf("validation loss %v", st.ValLoss))
 		}
 	}
-	return mnistfc.SaveModel(filepath.Join(dir, "model.bin"), res.Model(mnistfc.FullyConnected(res.Config.HiddenDim)))
+	s := fmt.Sprintf("diverged at epoch %d", res.DivergedEpoch)
+	if len(why) > 0 {
+		s += " (" + strings.Join(why, ", ") + ")"
+	}
+	return s
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// writeRun writes the files of one run into dir, each atomically (a
+// temporary file renamed), and returns the names of those written. A run
+// with no best model (it diverged or was interrupted before one) gets no
+// weights.png and no model.bin, and those of an earlier run in dir are
+// removed so that they are not taken for this run's. A file that fails
+// does not stop the others.
+func writeRun(dir string, res *mnistfc.Result, summary trainSummary) (written []string, err error) {
+	title := fmt.Sprintf("hidden %d, lr %g, softmax %s", res.Config.HiddenDim, res.Config.LearningRate, res.Config.Softmax)
+	switch {
+	case res.Diverged:
+		title += fmt.Sprintf(" (diverged at epoch %d)", res.DivergedEpoch)
+	case res.Interrupted:
+		title += fmt.Sprintf(" (interrupted after epoch %d)", len(res.Epochs))
+	}
+	type file struct {
+		name string
+		data func() ([]byte, error)
+	}
+	files := []file{
+		{"history.json", func() ([]byte, error) { return mnistfc.MarshalFiniteIndent(res, "", "  ") }},
+		{"summary.json", func() ([]byte, error) { return mnistfc.MarshalFiniteIndent(summary, "", "  ") }},
+		{"curves.png", func() ([]byte, error) { return plotting.Curves(res.History, title, plotting.PNG) }},
+	}
+	if res.Best != nil {
+		files = append(files, file{"weights.png", func() ([]byte, error) {
+			best, err := res.BestParams()
+			if err != nil {
+				return nil, err
+			}
+			return plotting.WeightsPNG(best, 0, 2)
+		}})
+	}
+	var errs []error
+	for _, f := range files {
+		b, err := f.data()
+		if err == nil {
+			err = mnistfc.WriteFileAtomic(filepath.Join(dir, f.name), b)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+			continue
+		}
+		written = append(written, f.name)
+	}
+	if res.Best == nil {
+		var removed []string
+		for _, name := range []string{"weights.png", "model.bin"} {
+			if os.Remove(filepath.Join(dir, name)) == nil {
+				removed = append(removed, name)
+			}
+		}
+		note := ""
+		if len(removed) > 0 {
+			note = fmt.Sprintf(" (removed the earlier run's %s)", strings.Join(removed, " and "))
+		}
+		fmt.Fprintf(os.Stderr, "mnistfc: no model to test or save: no epoch gave one before the run stopped; weights.png and model.bin not written%s\n", note)
+		return written, errors.Join(errs...)
+	}
+	if err := mnistfc.SaveModel(filepath.Join(dir, "model.bin"), res.Model(mnistfc.FullyConnected(res.Config.HiddenDim))); err != nil {
+		errs = append(errs, err)
+	} else {
+		written = append(written, "model.bin")
+	}
+	return written, errors.Join(errs...)
 }
