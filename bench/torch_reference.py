@@ -132,9 +132,10 @@ def parse_args(argv):
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     p.add_argument("--golden", metavar="FILE", default=None,
                    help="instead of training: write the golden data of mnistfc/torchrng_test.go to FILE "
-                        "(initial weights, batch orders, per-step loss and accuracy of epoch 1 for both "
-                        "softmaxes; fixed split: the first training images train, the last "
-                        "ceil(val-ratio*60000) validate; --hidden, --lr, --batch, --seed apply)")
+                        "(initial weights, batch orders, per-step loss and accuracy of epoch 1 and its "
+                        "validation loss and accuracy, for both softmaxes; fixed split: the first "
+                        "training images train, the last ceil(val-ratio*60000) validate; --hidden, "
+                        "--lr, --batch, --seed apply)")
     a = p.parse_args(argv)
     if a.hidden < 1:
         p.error(f"--hidden must be >= 1, got {a.hidden}")
@@ -410,7 +411,7 @@ def write_golden(args, d):
         "n_train": n_train, "n_val": n_val,
         "normalisation": f"(pixel/255 - {MEAN}) / {STD}",
     }
-    steps = {}
+    steps, validation = {}, {}
     for mode, softmax in (("row", softmax_row), ("batch", softmax_batch)):
         torch.manual_seed(args.seed)
         model = FullyConnected(args.hidden, softmax)
@@ -433,15 +434,26 @@ def write_golden(args, d):
                 optimizer.step()
                 records.append({"step": len(records) + 1, "loss": loss.item(), "accuracy": get_accuracy(outputs, t)})
             orders.append(_order_summary(epoch, order))
-            with torch.no_grad():  # The validation pass: its iterator draws a base seed, as the original's does.
-                for _ in val_loader:
-                    pass
+            # The validation pass: its iterator draws a base seed, as the original's does.
+            val_losses, val_accs = [], []
+            with torch.no_grad():
+                for inputs, targets, _ in val_loader:
+                    if epoch > 1:
+                        continue
+                    outputs = model(inputs)
+                    t = F.one_hot(targets, num_classes=10)
+                    val_losses.append(cross_entropy_error(outputs, t).item())
+                    val_accs.append(get_accuracy(outputs, t))
+            if epoch == 1:
+                validation[mode] = {"epoch": 1, "loss": float(np.mean(val_losses)),
+                                    "accuracy": float(np.mean(val_accs))}
         steps[mode] = records
         if mode == "row":
             out["orders"] = orders
         elif orders != out["orders"]:
             fail("the batch orders differ between the two runs")
     out["steps"] = steps
+    out["epoch1_validation"] = validation
     os.makedirs(os.path.dirname(os.path.abspath(args.golden)), exist_ok=True)
     with open(args.golden, "w") as f:
         json.dump(out, f, indent=1)

@@ -47,7 +47,8 @@ func goldenSplitData(t *testing.T, nTrain int) *Data {
 // checkTorchGoldenSteps trains the first epoch of the golden run (Init
 // "torch": PyTorch's initial weights and batch order) on backend, with both
 // softmaxes, and compares every step's loss (within 1e-4 relative) and
-// accuracy with what PyTorch computed.
+// accuracy, and the validation loss and accuracy after the epoch, with what
+// PyTorch computed.
 func checkTorchGoldenSteps(t *testing.T, backend string) {
 	golden := loadTorchGolden(t)
 	if golden.CPUCapability == "DEFAULT" {
@@ -63,7 +64,9 @@ func checkTorchGoldenSteps(t *testing.T, backend string) {
 		cfg.HiddenDim, cfg.LearningRate, cfg.BatchSize, cfg.Seed = golden.Hidden, golden.LR, golden.Batch, golden.Seed
 		cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Backend = 1, mode, InitTorch, backend
 		var got []StepStats
-		if _, err := Train(cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) })); err != nil {
+		var epochs []EpochStats
+		if _, err := Train(cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) }),
+			OnEpoch(func(s EpochStats) { epochs = append(epochs, s) })); err != nil {
 			t.Fatalf("softmax %s: %v", mode, err)
 		}
 		if len(got) != len(want) {
@@ -89,6 +92,28 @@ func checkTorchGoldenSteps(t *testing.T, backend string) {
 		}
 		t.Logf("backend %s, softmax %s: %d steps, max relative loss difference %.2g, max accuracy difference %.4f (torch %s)",
 			backend, mode, len(want), maxRel, maxAcc, golden.Torch)
+
+		// The validation after epoch 1 sees the trained weights, as PyTorch's does.
+		wantVal, ok := golden.Epoch1Validation[mode.String()]
+		if !ok {
+			t.Fatalf("no golden validation for softmax %q", mode)
+		}
+		if len(epochs) != 1 || !epochs[0].Validated {
+			t.Fatalf("softmax %s: epochs %+v, want epoch 1 validated", mode, epochs)
+		}
+		val := epochs[0]
+		rel := math.Abs(val.ValLoss-wantVal.Loss) / math.Abs(wantVal.Loss)
+		if !(rel <= 1e-4) || math.Abs(val.ValAccuracy-wantVal.Accuracy) > 0.0011 {
+			// A known way to get this wrong: weights set in the Store before
+			// the evaluation graph is built are embedded in it as constants
+			// (the pure-Go backend's PreferConstantsForVariables), so the
+			// validation keeps seeing the initial weights.
+			t.Errorf("softmax %s: validation after epoch 1: loss %.7f, accuracy %.4f; PyTorch %.7f, %.4f (relative loss difference %.2g)",
+				mode, val.ValLoss, val.ValAccuracy, wantVal.Loss, wantVal.Accuracy, rel)
+		} else {
+			t.Logf("backend %s, softmax %s: validation after epoch 1: relative loss difference %.2g, accuracy %.4f (PyTorch %.4f)",
+				backend, mode, rel, val.ValAccuracy, wantVal.Accuracy)
+		}
 	}
 }
 

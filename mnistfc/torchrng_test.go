@@ -29,6 +29,9 @@ type torchGolden struct {
 	Init          map[string]goldenTensor      `json:"init"`
 	Orders        []goldenOrder                `json:"orders"`
 	Steps         map[string][]goldenTrainStep `json:"steps"`
+	// Epoch1Validation is the validation loss and accuracy after the first
+	// epoch (means over the validation batches, as the original computes them).
+	Epoch1Validation map[string]goldenTrainStep `json:"epoch1_validation"`
 }
 
 type goldenTensor struct {
@@ -47,7 +50,7 @@ type goldenOrder struct {
 }
 
 type goldenTrainStep struct {
-	Step     int     `json:"step"`
+	Step     int     `json:"step"` // 1-based; zero in Epoch1Validation.
 	Loss     float64 `json:"loss"`
 	Accuracy float64 `json:"accuracy"`
 }
