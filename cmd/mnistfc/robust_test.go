@@ -189,7 +189,7 @@ func TestTrainInterruptedTwice(t *testing.T) {
 // TestUsageExitStatus: command-line mistakes exit with status 2, and
 // "mnistfc help" lists the exit statuses.
 func TestUsageExitStatus(t *testing.T) {
-	for _, args := range [][]string{{"train", "-hidden", "0"}, {"train", "-no-such-flag"}, {"train", "extra"}, {"bogus"}} {
+	for _, args := range [][]string{{"train", "-hidden", "0"}, {"train", "-no-such-flag"}, {"train", "extra"}, {"sweep", "-resume"}, {"sweep", "-seeds", "0"}, {"bogus"}} {
 		if _, stderr, code := run(t, args...); code != exitUsage {
 			t.Errorf("%v: exit code %d, want %d; stderr:\n%s", args, code, exitUsage, stderr)
 		}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,14 +40,18 @@ func runSweep(args []string, stdout io.Writer) error {
 	lrs := fs.String("lrs", "", "comma-separated learning rates of a grid (default: the original seven experiments)")
 	seeds := fs.Int("seeds", 1, "runs per experiment, with seeds -seed, -seed+1, ...")
 	parallel := fs.Int("parallel", 1, "runs trained at the same time (0: one per CPU core); the pure-Go backend already spreads each run over all cores, and there one run at a time measured fastest")
-	out := fs.String("out", "", "if set, folder for results.json, results.csv and (for a grid) heatmap.png")
+	out := fs.String("out", "", "if set, folder for results.jsonl (each run as it finishes), sweep.json (the sweep's settings), and at the end results.json, results.csv and (for a grid) heatmap.png")
+	resume := fs.Bool("resume", false, "finish the sweep of -out: skip the runs already in its results.jsonl (same flags required; -backend, -parallel and -json may differ)")
 	asJSON := fs.Bool("json", false, "print one JSON object per run, one per line")
 	base, err := cf.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if *seeds < 1 {
-		return fmt.Errorf("-seeds %d: must be at least 1", *seeds)
+		return usageError(fmt.Errorf("-seeds %d: must be at least 1", *seeds))
+	}
+	if *resume && *out == "" {
+		return usageError(errors.New("-resume: needs the -out of the sweep to finish"))
 	}
 	experiments := mnistfc.OriginalExperiments()
 	grid := *hiddens != "" || *lrs != ""
@@ -52,62 +59,124 @@ func runSweep(args []string, stdout io.Writer) error {
 	var ls []float64
 	if grid {
 		if hs, err = parseList("-hiddens", *hiddens, "100", strconv.Atoi); err != nil {
-			return err
+			return usageError(err)
 		}
 		if ls, err = parseList("-lrs", *lrs, "0.1", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
-			return err
+			return usageError(err)
 		}
 		for _, h := range hs {
 			if h < 1 {
-				return fmt.Errorf("-hiddens: hidden size %d must be at least 1", h)
+				return usageError(fmt.Errorf("-hiddens: hidden size %d must be at least 1", h))
 			}
 		}
 		for _, lr := range ls {
-			if !(lr > 0) {
-				return fmt.Errorf("-lrs: learning rate %v must be positive", lr)
+			if !(lr > 0) || math.IsInf(lr, 0) {
+				return usageError(fmt.Errorf("-lrs: learning rate %v must be positive and finite", lr))
 			}
 		}
 		experiments = mnistfc.Grid(hs, ls)
 	}
+	cfgs := mnistfc.Configs(base, experiments, *seeds)
+
+	// With -out, every finished run is appended to results.jsonl at once.
+	var state *sweepState
+	done := map[int]mnistfc.RunSummary{}
 	if *out != "" {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return fmt.Errorf("-out: %w", err)
 		}
+		plan := newSweepPlan(fs, hs, ls, cfgs)
+		if state, done, err = openSweep(*out, plan, cfgs, *resume); err != nil {
+			return err
+		}
+		defer state.close()
+	}
+	fmt.Fprintf(stdout, "Sweep: %d runs of %d epochs, softmax %s, backend %s\n", len(cfgs), base.Epochs, base.Softmax, mnistfc.ResolveBackendName(base.Backend))
+	if *resume {
+		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), len(cfgs)-len(done))
+	}
+	var todo []int // Indices in cfgs of the runs to train.
+	for i := range cfgs {
+		if _, ok := done[i]; !ok {
+			todo = append(todo, i)
+		}
 	}
 
-	data, err := loadData(base, stdout)
-	if err != nil {
-		return err
-	}
-	cfgs := mnistfc.Configs(base, experiments, *seeds)
-	fmt.Fprintf(stdout, "Sweep: %d runs of %d epochs, softmax %s, backend %s\n", len(cfgs), base.Epochs, base.Softmax, mnistfc.ResolveBackendName(base.Backend))
+	ctx, stop := onInterrupt("finishing the runs in flight, keeping them, then stopping")
+	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx) // Also cancelled when results.jsonl cannot be written.
+	defer cancel(nil)
 	start := now()
-	finished := 0
-	results, err := mnistfc.Sweep(data, cfgs, *parallel, func(i int, r *mnistfc.Result) {
-		finished++
-		s := r.Summary()
-		if *asJSON {
-			line, _ := json.Marshal(s)
-			fmt.Fprintln(stdout, string(line))
-		} else {
-			fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: test accuracy %.4f, best epoch %d (%.1f s)\n",
-				finished, len(cfgs), s.Hidden, fmtLR(s.LR), s.Seed, s.TestAccuracy, s.BestEpoch, s.Seconds)
+	if len(todo) > 0 {
+		data, err := loadData(base, stdout)
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
+		todoCfgs := make([]mnistfc.Config, len(todo))
+		for k, i := range todo {
+			todoCfgs[k] = cfgs[i]
+		}
+		var diverged []string
+		_, err = mnistfc.SweepContext(ctx, data, todoCfgs, *parallel, func(k int, r *mnistfc.Result) {
+			i := todo[k]
+			s := r.Summary()
+			if state != nil {
+				if err := state.add(i, s); err != nil {
+					fmt.Fprintf(os.Stderr, "mnistfc: %v: stopping after the runs in flight\n", err)
+					cancel(err)
+				}
+			}
+			done[i] = s
+			if r.Diverged {
+				diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, divergence(r)))
+			}
+			if *asJSON {
+				line, _ := mnistfc.MarshalFinite(s)
+				fmt.Fprintln(stdout, string(line))
+				return
+			}
+			outcome := fmt.Sprintf("test accuracy %.4f, best epoch %d", s.TestAccuracy, s.BestEpoch)
+			switch {
+			case r.Diverged && !s.Tested:
+				outcome = divergence(r) + ", no model to test"
+			case r.Diverged:
+				outcome = divergence(r) + "; " + outcome
+			}
+			fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n",
+				len(done), len(cfgs), s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
+		})
+		for _, d := range diverged {
+			fmt.Fprintf(os.Stderr, "mnistfc: %s\n", d)
+		}
+		if err != nil {
+			kept := ""
+			if state != nil {
+				kept = fmt.Sprintf("; the %d finished run(s) are kept in %s, and the same command with -resume runs the rest", len(done), state.jsonl)
+			}
+			if len(done) > 0 && !*asJSON {
+				fmt.Fprintf(stdout, "\nPartial results: %d of %d runs.\n\n", len(done), len(cfgs))
+				writeMarkdown(stdout, mnistfc.Aggregate(inOrder(done, len(cfgs))), *seeds)
+			}
+			switch cause := context.Cause(ctx); {
+			case errors.Is(err, mnistfc.ErrSweepStopped) && errors.Is(cause, errInterrupted):
+				return withStatus(exitInterrupted, fmt.Errorf("sweep interrupted after %d of %d runs%s", len(done), len(cfgs), kept))
+			case errors.Is(err, mnistfc.ErrSweepStopped):
+				return fmt.Errorf("sweep stopped after %d of %d runs: %w%s", len(done), len(cfgs), cause, kept)
+			}
+			return fmt.Errorf("%w%s", err, kept)
+		}
 	}
 	wall := since(start)
-	runs := make([]mnistfc.RunSummary, len(results))
-	for i, r := range results {
-		runs[i] = r.Summary()
-	}
+	runs := inOrder(done, len(cfgs))
 	cells := mnistfc.Aggregate(runs)
 	if !*asJSON {
 		fmt.Fprintln(stdout)
 		writeMarkdown(stdout, cells, *seeds)
 	}
-	fmt.Fprintf(os.Stderr, "sweep wall time: %.1f s for %d runs\n", wall, len(cfgs))
+	fmt.Fprintf(os.Stderr, "sweep wall time: %.1f s for %d runs\n", wall, len(todo))
+	if n := countDiverged(runs); n > 0 {
+		fmt.Fprintf(os.Stderr, "mnistfc: %d of %d runs diverged (shown as diverged in the table and the results)\n", n, len(runs))
+	}
 	if *out != "" {
 		if err := writeSweep(*out, runs, cells, hs, ls, grid); err != nil {
 			return err
@@ -115,6 +184,27 @@ func runSweep(args []string, stdout io.Writer) error {
 		fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
 	}
 	return nil
+}
+
+// inOrder returns the summaries of done, by index, for indices 0..n-1 present.
+func inOrder(done map[int]mnistfc.RunSummary, n int) []mnistfc.RunSummary {
+	var runs []mnistfc.RunSummary
+	for i := range n {
+		if s, ok := done[i]; ok {
+			runs = append(runs, s)
+		}
+	}
+	return runs
+}
+
+func countDiverged(runs []mnistfc.RunSummary) int {
+	n := 0
+	for _, r := range runs {
+		if r.Diverged {
+			n++
+		}
+	}
+	return n
 }
 
 // parseList parses a comma-separated list, or def if s is empty.
@@ -133,7 +223,8 @@ func parseList[T any](flagName, s, def string, parse func(string) (T, error)) ([
 	return vs, nil
 }
 
-// writeMarkdown prints one table row per experiment.
+// writeMarkdown prints one table row per experiment. A cell whose runs
+// diverged says so instead of numbers it does not have.
 func writeMarkdown(w io.Writer, cells []mnistfc.CellSummary, seeds int) {
 	if seeds > 1 {
 		fmt.Fprintf(w, "Mean ± standard deviation over %d seeds.\n\n", seeds)
@@ -141,43 +232,55 @@ func writeMarkdown(w io.Writer, cells []mnistfc.CellSummary, seeds int) {
 	fmt.Fprintln(w, "| hidden | lr | test accuracy | test loss | best val accuracy | best epoch |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cells {
-		epoch := strconv.Itoa(c.BestEpochMin)
-		if c.BestEpochMax != c.BestEpochMin {
-			epoch += "–" + strconv.Itoa(c.BestEpochMax)
+		acc, loss, val, epoch := "—", "—", "—", "—"
+		if c.Tested > 0 {
+			acc, loss = fmtAcc(c.TestAccMean, c.TestAccStd), fmtLoss(c.TestLossMean, c.TestLossStd)
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %.3f | %s |\n", c.Hidden, fmtLR(c.LR),
-			fmtAcc(c.TestAccMean, c.TestAccStd), fmtLoss(c.TestLossMean, c.TestLossStd), c.BestValMean, epoch)
+		switch {
+		case c.Diverged > 0 && c.Tested == 0:
+			acc = fmt.Sprintf("diverged (epoch %d)", c.DivergedEpochMin)
+		case c.Diverged > 0 && c.Runs == 1:
+			acc += fmt.Sprintf(" (diverged at epoch %d)", c.DivergedEpochMin)
+		case c.Diverged > 0:
+			acc += fmt.Sprintf(" (%d of %d runs diverged)", c.Diverged, c.Runs)
+		}
+		if c.BestEpochMax > 0 {
+			val = fmt.Sprintf("%.3f", c.BestValMean)
+			epoch = strconv.Itoa(c.BestEpochMin)
+			if c.BestEpochMax != c.BestEpochMin {
+				epoch += "–" + strconv.Itoa(c.BestEpochMax)
+			}
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", c.Hidden, fmtLR(c.LR), acc, loss, val, epoch)
 	}
 }
 
-// writeSweep writes results.json, results.csv and, for a grid, heatmap.png into dir.
+// writeSweep writes results.json, results.csv and, for a grid, heatmap.png
+// into dir, each atomically.
 func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSummary, hs []int, ls []float64, grid bool) error {
-	js, err := json.MarshalIndent(struct {
+	js, err := mnistfc.MarshalFiniteIndent(struct {
 		Runs  []mnistfc.RunSummary  `json:"runs"`
 		Cells []mnistfc.CellSummary `json:"cells"`
 	}{runs, cells}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), js, 0o644); err != nil {
+	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.json"), js); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "results.csv"))
-	if err != nil {
-		return err
-	}
-	cw := csv.NewWriter(f)
-	cw.Write([]string{"hidden", "lr", "seed", "epochs", "softmax", "best_epoch", "best_val_acc", "test_acc", "test_loss", "seconds_per_epoch"})
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write([]string{"hidden", "lr", "seed", "epochs", "softmax", "best_epoch", "best_val_acc", "test_acc", "test_loss", "seconds_per_epoch", "tested", "diverged", "diverged_epoch"})
 	for _, r := range runs {
 		cw.Write([]string{strconv.Itoa(r.Hidden), fmtLR(r.LR), strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Epochs), r.Softmax.String(),
-			strconv.Itoa(r.BestEpoch), fmt.Sprint(r.BestValAccuracy), fmt.Sprint(r.TestAccuracy), fmt.Sprint(r.TestLoss), fmt.Sprint(r.SecondsPerEpoch)})
+			strconv.Itoa(r.BestEpoch), fmt.Sprint(r.BestValAccuracy), fmt.Sprint(r.TestAccuracy), fmt.Sprint(r.TestLoss), fmt.Sprint(r.SecondsPerEpoch),
+			strconv.FormatBool(r.Tested), strconv.FormatBool(r.Diverged), strconv.Itoa(r.DivergedEpoch)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
+	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
 		return err
 	}
 	if !grid {
@@ -187,5 +290,5 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "heatmap.png"), png, 0o644)
+	return mnistfc.WriteFileAtomic(filepath.Join(dir, "heatmap.png"), png)
 }
