@@ -19,7 +19,7 @@ import (
 const usage = `mnistfc trains a 784 -> H -> sigmoid -> 10 -> softmax network on MNIST with GoMLX.
 
 Usage:
-  mnistfc train [flags]   train one network; writes curves.png, weights.png, history.json, model.bin to -out
+  mnistfc train [flags]   train one network; writes curves.png, weights.png, history.json, summary.json, model.bin to -out
   mnistfc sweep [flags]   run the original notebook's seven experiments (or a grid) and print a table
   mnistfc install-xla     download an XLA PJRT plugin (-plugin cuda or cpu) for -backend xla:...
   mnistfc help            this message
