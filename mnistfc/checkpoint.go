@@ -166,24 +166,36 @@ func truncate(s string, n int) string {
 // per example) and the most probable class of each, computed on the named
 // backend ("" for the default) in batches of m.BatchSize.
 func (m *Model) Predict(d *Dataset, backend string) (preds []uint8, probs []float32, err error) {
-	if err := m.Network.check(); err != nil {
-		return nil, nil, fmt.Errorf("predicting: %w (set Model.Network)", err)
-	}
-	b, err := NewBackend(backend)
+	_, _, probs, err = m.evaluate(d, backend)
 	if err != nil {
-		return nil, nil, err
-	}
-	eval, err := newEvaluatorFor(b, m.Network, m.Weights, m.Softmax)
-	if err != nil {
-		return nil, nil, err
-	}
-	set, err := newBatchSet(b, d, max(m.BatchSize, 1))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer set.free()
-	if _, _, probs, err = eval.evaluate(set.batches, PhaseTest, nil); err != nil {
 		return nil, nil, err
 	}
 	return ArgMaxRows(probs), probs, nil
+}
+
+// Evaluate returns the loss and accuracy of m on d, each the mean over
+// batches of m.BatchSize, as Train reports them.
+func (m *Model) Evaluate(d *Dataset, backend string) (loss, acc float64, err error) {
+	loss, acc, _, err = m.evaluate(d, backend)
+	return loss, acc, err
+}
+
+func (m *Model) evaluate(d *Dataset, backend string) (loss, acc float64, probs []float32, err error) {
+	if err := m.Network.check(); err != nil {
+		return 0, 0, nil, fmt.Errorf("evaluating a model: %w (set Model.Network)", err)
+	}
+	b, err := NewBackend(backend)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	eval, err := newEvaluatorFor(b, m.Network, m.Weights, m.Softmax)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	set, err := newBatchSet(b, d, max(m.BatchSize, 1))
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer set.free()
+	return eval.evaluate(set.batches, PhaseTest, nil)
 }

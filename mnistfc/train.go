@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -112,7 +113,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("seeding the initializers: %w", err)
 	}
-	if err := presetWeights(store, cfg); err != nil {
+	if err := presetWeights(store, backend, cfg); err != nil {
 		return nil, err
 	}
 	opt, err := newOptimizer(cfg)
@@ -135,7 +136,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 				return Accuracy(predictions[0], oneHot(labels[0]))
 			}, nil)},
 		nil)
-	eval, err := newEvaluator(backend, store, net, cfg.Softmax)
+	eval, err := newEvaluator(backend, store, net, cfg.Softmax, true)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +153,12 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	}
 	if r.res.Initial, err = storeWeights(store); err != nil {
 		return nil, err
+	}
+	if cfg.Init == InitTorch {
+		if _, err := r.res.Initial.Params(); err != nil {
+			return nil, fmt.Errorf("init %q needs the two-layer network's variables %s, %s, %s and %s with hidden size %d (network %q): %w",
+				InitTorch, Layer1Weights, Layer1Biases, Layer2Weights, Layer2Biases, cfg.HiddenDim, net.Name, err)
+		}
 	}
 	if o.keep[0] {
 		r.res.Snapshots[0] = r.res.Initial.Clone()
@@ -177,15 +184,22 @@ func newOptimizer(cfg Config) (optimizer.Interface, error) {
 
 // presetWeights sets the initial weights that cfg.Init asks for; with
 // InitDefault the network's own initializers draw them.
-func presetWeights(store *model.Store, cfg Config) error {
+func presetWeights(store *model.Store, backend compute.Backend, cfg Config) error {
 	if cfg.Init != InitTorch {
 		return nil
 	}
 	p := NewTorchGenerator(cfg.Seed).InitParams(cfg.HiddenDim)
 	for _, w := range p.Weights() {
-		if _, err := store.CreateVariable("/"+w.Name, tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
-			return fmt.Errorf("init torch: %w", err)
-		}
+		// Declared with an initializer and initialised now: when the network
+		// declares the same variables, it replaces the initializer of those
+		// that have no value yet.
+		value := tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)
+		store.VariableWithShape("/"+w.Name, value.Shape(), func(g *graph.Graph, _ shapes.Shape) *graph.Node {
+			return graph.Const(g, value)
+		})
+	}
+	if err := store.InitializeVariables(backend, nil); err != nil {
+		return fmt.Errorf("init %s: %w", InitTorch, err)
 	}
 	return nil
 }
@@ -334,8 +348,17 @@ type evaluator struct {
 	exec *model.Exec
 }
 
-func newEvaluator(backend compute.Backend, store *model.Store, net Network, mode SoftmaxMode) (*evaluator, error) {
+// newEvaluator returns an evaluator of net with the variables of store;
+// live says that the variables change between calls (training updates them).
+func newEvaluator(backend compute.Backend, store *model.Store, net Network, mode SoftmaxMode, live bool) (*evaluator, error) {
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x, labels *graph.Node) []*graph.Node {
+		if live {
+			// Backends that prefer constants for variables (the pure-Go one)
+			// bake a variable's current value into a graph that is not a
+			// training graph. The weights change between the calls of this
+			// graph, so it is marked as training: they stay parameters.
+			scope.SetTraining(x.Graph(), true)
+		}
 		y := net.probabilities(net.Logits(scope, x), mode)
 		t := oneHot(labels)
 		return []*graph.Node{net.loss(y, t), Accuracy(y, t), y}
@@ -352,7 +375,7 @@ func newEvaluatorFor(backend compute.Backend, net Network, ws Weights, mode Soft
 	if err != nil {
 		return nil, err
 	}
-	return newEvaluator(backend, store, net, mode)
+	return newEvaluator(backend, store, net, mode, false)
 }
 
 // evaluate runs the batches and returns the mean of the batches' losses and

@@ -100,6 +100,9 @@ func TestTrainShortRun(t *testing.T) {
 	if !(res.History.TrainLosses[1] < res.History.TrainLosses[0]) {
 		t.Errorf("training loss did not decrease: %v", res.History.TrainLosses)
 	}
+	if !(res.History.ValAccuracies[1] > res.History.ValAccuracies[0]) || !(res.History.ValLosses[1] < res.History.ValLosses[0]) {
+		t.Errorf("validation did not improve: accuracies %v, losses %v", res.History.ValAccuracies, res.History.ValLosses)
+	}
 	// 51000 training, 9000 validation and 10000 test images in batches of 1000.
 	if want := map[Phase]int{PhaseTrain: 2 * 51, PhaseValidation: 2 * 9, PhaseTest: 10}; !reflect.DeepEqual(batches, want) {
 		t.Errorf("batches per phase = %v, want %v", batches, want)
@@ -196,5 +199,28 @@ func TestLoadModelErrors(t *testing.T) {
 	}
 	if err := SaveModel(filepath.Join(dir, "none.bin"), &Model{}); err == nil {
 		t.Error("saving a model without weights: no error")
+	}
+}
+
+// TestTrainTorchInit checks that InitTorch starts from TorchGenerator's
+// weights and that validation sees the trained weights.
+func TestTrainTorchInit(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Epochs, cfg.Init = 2, InitTorch
+	res, err := Train(cfg, WithData(officialData(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := NewTorchGenerator(cfg.Seed).InitParams(cfg.HiddenDim)
+	got, err := res.Initial.Params()
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("initial weights differ from TorchGenerator's (%v)", err)
+	}
+	if !(res.History.ValAccuracies[1] > res.History.ValAccuracies[0]) || res.BestEpoch != 2 {
+		t.Errorf("validation accuracies %v, best epoch %d: want a rise and epoch 2", res.History.ValAccuracies, res.BestEpoch)
+	}
+	cfg.HiddenDim = 7
+	if _, err := Train(cfg, WithData(officialData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
+		t.Errorf("init torch with another network's variables: error %v, want one about init", err)
 	}
 }
