@@ -89,6 +89,8 @@ if not os.path.isabs(spec["argv"][0]) or not os.access(spec["argv"][0], os.X_OK)
     spec["argv"][0] = gonb
 spec.setdefault("env", {})["PATH"] = tools_bin + ":${PATH}"
 spec["env"]["GOTOOLCHAIN"] = os.environ.get("GOTOOLCHAIN", "go1.27.3")
+# The AVX kernels of GoMLX's pure-Go backend (about 4x faster), for every cell's build.
+spec["env"]["GOEXPERIMENT"] = "simd"
 spec["metadata"] = {"installed_by": "scripts/setup-notebooks.sh"}
 with open(path, "w") as f:
     json.dump(spec, f, indent=1)
