@@ -102,6 +102,7 @@ type sweepState struct {
 	jsonl string
 	f     *os.File
 	size  int64
+	kept  int   // Runs in the file.
 	err   error // The first write error; nothing is appended after it.
 }
 
@@ -164,7 +165,7 @@ func openSweep(dir string, plan *sweepPlan, cfgs []mnistfc.Config, resume bool) 
 		f.Close()
 		return nil, nil, err
 	}
-	return &sweepState{jsonl: jsonl, f: f, size: st.Size()}, done, nil
+	return &sweepState{jsonl: jsonl, f: f, size: st.Size(), kept: len(done)}, done, nil
 }
 
 // readPlan reads sweep.json; nil if there is none.
@@ -254,6 +255,7 @@ func (s *sweepState) add(i int, sum mnistfc.RunSummary) error {
 		return s.err
 	}
 	s.size += int64(n)
+	s.kept++
 	return nil
 }
 

@@ -151,7 +151,7 @@ func runSweep(args []string, stdout io.Writer) error {
 		if err != nil {
 			kept := ""
 			if state != nil {
-				kept = fmt.Sprintf("; the %d finished run(s) are kept in %s, and the same command with -resume runs the rest", len(done), state.jsonl)
+				kept = fmt.Sprintf("; %d finished run(s) are kept in %s, and the same command with -resume runs the rest", state.kept, state.jsonl)
 			}
 			if len(done) > 0 && !*asJSON {
 				fmt.Fprintf(stdout, "\nPartial results: %d of %d runs.\n\n", len(done), len(cfgs))
