@@ -51,9 +51,9 @@ func goldenSplitData(t *testing.T, nTrain int) *Data {
 // PyTorch computed.
 func checkTorchGoldenSteps(t *testing.T, backend string) {
 	golden := loadTorchGolden(t)
-	if golden.CPUCapability == "DEFAULT" {
-		t.Skip("testdata/torch_golden.json comes from PyTorch's DEFAULT CPU kernels (no FMA in uniform_); Init \"torch\" emulates the AVX2/AVX-512 ones")
-	}
+	// Init "torch" emulates PyTorch's AVX2/AVX-512 kernels; with a golden
+	// file from its default kernels (golden.noFMA()), the initial weights
+	// differ in the last bit, which stays far inside the 1e-4 below.
 	data := goldenSplitData(t, golden.NTrain)
 	for _, mode := range []SoftmaxMode{SoftmaxRow, SoftmaxBatch} {
 		want := golden.Steps[mode.String()]

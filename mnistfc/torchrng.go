@@ -41,7 +41,8 @@ const (
 type TorchGenerator struct {
 	// NoFMA makes UniformFloat32 (and so InitParams) round twice, as PyTorch
 	// does with its kernels for the "default" CPU capability
-	// (ATEN_CPU_CAPABILITY=default, or a CPU without AVX2). The zero value,
+	// (ATEN_CPU_CAPABILITY=default, or a CPU without AVX2; torch.__config__
+	// reports it as "NO AVX" in 1.13, "DEFAULT" in 2.x). The zero value,
 	// false, gives the fused multiply-add of PyTorch's AVX2 and AVX-512
 	// kernels, which every x86-64 CPU with AVX2 (and Colab's) uses. The two
 	// differ by one unit in the last place in about half of the values

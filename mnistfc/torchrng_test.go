@@ -71,11 +71,17 @@ func loadTorchGolden(t *testing.T) *torchGolden {
 	return &g
 }
 
-// goldenGenerator is the generator the golden file's PyTorch used: its
-// uniform_ kernel fuses the multiply-add unless it ran the "DEFAULT" kernels.
+// noFMA tells whether the golden file's PyTorch ran its kernels for the
+// "default" CPU capability, whose uniform_ does not fuse the multiply-add:
+// PyTorch 2.x calls it "DEFAULT", 1.13 "NO AVX".
+func (g *torchGolden) noFMA() bool {
+	return g.CPUCapability == "DEFAULT" || g.CPUCapability == "NO AVX"
+}
+
+// generator is the generator the golden file's PyTorch used.
 func (g *torchGolden) generator() *TorchGenerator {
 	tg := NewTorchGenerator(g.Seed)
-	tg.NoFMA = g.CPUCapability == "DEFAULT"
+	tg.NoFMA = g.noFMA()
 	return tg
 }
 
