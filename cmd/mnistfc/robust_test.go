@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -74,12 +75,30 @@ func TestTrainDiverged(t *testing.T) {
 	}
 }
 
+// lockedBuffer is a strings.Builder that a running command may write while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // start runs the CLI in the background, with its stdout lines on a channel.
-func start(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Builder) {
+func start(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +116,7 @@ func start(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *strings.Bui
 		close(lines)
 	}()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, lines, &stderr
+	return cmd, lines, stderr
 }
 
 // waitFor reads lines until one contains s; it returns all lines read.
@@ -178,7 +197,10 @@ func TestTrainInterruptedTwice(t *testing.T) {
 	cmd, lines, stderr := start(t, "train", "-epochs", "35", "-hidden", "16", "-out", t.TempDir())
 	waitFor(t, lines, "Train epoch 1")
 	cmd.Process.Signal(os.Interrupt)
-	time.Sleep(20 * time.Millisecond)
+	// A second signal sent before the first is handled may merge with it.
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "interrupt:") && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	cmd.Process.Signal(os.Interrupt)
 	code, _ := wait(t, cmd, lines, 30*time.Second)
 	if code != exitInterrupted || !strings.Contains(stderr.String(), "quitting at once") {
