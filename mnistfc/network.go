@@ -46,13 +46,22 @@ const (
 // FullyConnected returns the assignment's network,
 // Linear(784, hidden) -> Sigmoid -> Linear(hidden, 10), whose probabilities
 // come from Softmax with the run's SoftmaxMode and whose loss is
-// CrossEntropy.
+// CrossEntropy. Its initial weights are InitParams(hidden, seed): the
+// library's runs keep the numbers of its earlier versions.
 func FullyConnected(hidden int) Network {
 	return Network{
 		Name: fmt.Sprintf("%d-%d-sigmoid-%d", NumPixels, hidden, NumClasses),
 		Logits: func(scope *model.Scope, x *graph.Node) *graph.Node {
-			h := Sigmoid(Linear(scope.In("fc1"), x, hidden))
-			return Linear(scope.In("fc2"), h, NumClasses)
+			initial := func(values func(p *Params) []float32) model.VariableInitializer {
+				return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
+					p := InitParams(hidden, uint64(model.GetParamOr(scope, SeedParam, int64(0))))
+					return graph.ConvertDType(graph.Const(g, tensors.FromFlatDataAndDimensions(values(p), shape.Dimensions...)), shape.DType)
+				}
+			}
+			h := Sigmoid(dense(scope.In("fc1"), x, hidden,
+				initial(func(p *Params) []float32 { return p.W1 }), initial(func(p *Params) []float32 { return p.B1 })))
+			return dense(scope.In("fc2"), h, NumClasses,
+				initial(func(p *Params) []float32 { return p.W2 }), initial(func(p *Params) []float32 { return p.B2 }))
 		},
 	}
 }
@@ -65,7 +74,7 @@ func Linear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
 	inputs := x.Shape().Dimensions[x.Rank()-1]
 	bound := 1 / math.Sqrt(float64(inputs))
 	uniform := func(r *rand.Rand) float64 { return (2*r.Float64() - 1) * bound }
-	return dense(scope, x, outputs, uniform, uniform)
+	return dense(scope, x, outputs, HostInitializer(scope, "weights", uniform), HostInitializer(scope, "biases", uniform))
 }
 
 // HeLinear is Linear with He (Kaiming) initialisation, suited to ReLU
@@ -73,19 +82,17 @@ func Linear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
 func HeLinear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
 	inputs := x.Shape().Dimensions[x.Rank()-1]
 	std := math.Sqrt(2 / float64(inputs))
-	return dense(scope, x, outputs, func(r *rand.Rand) float64 { return r.NormFloat64() * std },
-		func(*rand.Rand) float64 { return 0 })
+	return dense(scope, x, outputs, HostInitializer(scope, "weights", func(r *rand.Rand) float64 { return r.NormFloat64() * std }),
+		HostInitializer(scope, "biases", func(*rand.Rand) float64 { return 0 }))
 }
 
-// dense declares the weights and biases of a linear layer with the given
-// distributions and returns x·Wᵀ + b.
-func dense(scope *model.Scope, x *graph.Node, outputs int, weights, biases func(*rand.Rand) float64) *graph.Node {
+// dense declares the weights [outputs, in] and biases [outputs] of a
+// linear layer with the given initializers and returns x·Wᵀ + b.
+func dense(scope *model.Scope, x *graph.Node, outputs int, weights, biases model.VariableInitializer) *graph.Node {
 	inputs := x.Shape().Dimensions[x.Rank()-1]
 	g := x.Graph()
-	w := scope.WithInitializer(HostInitializer(scope, "weights", weights)).
-		VariableWithShape("weights", shapes.Make(x.DType(), outputs, inputs)).NodeValue(g)
-	b := scope.WithInitializer(HostInitializer(scope, "biases", biases)).
-		VariableWithShape("biases", shapes.Make(x.DType(), outputs)).NodeValue(g)
+	w := scope.WithInitializer(weights).VariableWithShape("weights", shapes.Make(x.DType(), outputs, inputs)).NodeValue(g)
+	b := scope.WithInitializer(biases).VariableWithShape("biases", shapes.Make(x.DType(), outputs)).NodeValue(g)
 	// (W·xᵀ)ᵀ rather than x·Wᵀ: the same numbers, but the gradient of W is
 	// then a plain product of the output's gradient [out, N] with x [N, in],
 	// which the pure-Go backend runs without transposing the large x

@@ -2,6 +2,8 @@ package mnistfc
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -106,6 +108,28 @@ type Params struct {
 	B1     []float32 // [Hidden]
 	W2     []float32 // [NumClasses, Hidden]
 	B2     []float32 // [NumClasses]
+}
+
+// InitParams returns the initial weights of FullyConnected(hidden) for a
+// seed: weights and biases uniform in ±1/sqrt(fan-in), like PyTorch's
+// nn.Linear default, drawn in the order W1, B1, W2, B2 from one PCG stream.
+func InitParams(hidden int, seed uint64) *Params {
+	rng := rand.New(rand.NewPCG(seed, 0x1417))
+	uniform := func(n, fanIn int) []float32 {
+		bound := 1 / math.Sqrt(float64(fanIn))
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32((2*rng.Float64() - 1) * bound)
+		}
+		return v
+	}
+	return &Params{
+		Hidden: hidden,
+		W1:     uniform(NumPixels*hidden, NumPixels),
+		B1:     uniform(hidden, NumPixels),
+		W2:     uniform(hidden*NumClasses, hidden),
+		B2:     uniform(NumClasses, hidden),
+	}
 }
 
 // Weights returns p as the variables of FullyConnected(p.Hidden).
