@@ -262,7 +262,11 @@ func (r *run) trainEpochs() error {
 		}
 		if diverged {
 			res.Diverged, res.DivergedEpoch = true, epoch
-			r.logf("diverged at epoch %d (train loss %v, validation loss %v): stopping\n", epoch, st.TrainLoss, st.ValLoss)
+			if st.Validated {
+				r.logf("diverged at epoch %d (train loss %v, validation loss %v): stopping\n", epoch, st.TrainLoss, st.ValLoss)
+			} else {
+				r.logf("diverged at epoch %d (train loss %v): stopping\n", epoch, st.TrainLoss)
+			}
 			break
 		}
 		if o.ctx.Err() != nil && epoch < cfg.Epochs {
@@ -310,7 +314,7 @@ func (r *run) trainEpoch(epoch int, order []int) (loss, acc float64, err error) 
 func (r *run) test() error {
 	res := r.res
 	if res.Best == nil {
-		r.logf("no model to test: no epoch was validated\n")
+		r.logf("no model to test: the run stopped before an epoch gave one\n")
 		return nil
 	}
 	start := time.Now()
