@@ -19,7 +19,7 @@ NB_SETUP       := scripts/setup-notebooks.sh
 # Runs a command with the venv and the project-local Jupyter paths (see the script).
 NB_ENV         := . scripts/notebooks-env.sh &&
 
-.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check e2e
+.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check notebooks-edit-check e2e
 
 # --- Go ----------------------------------------------------------------------
 # GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
@@ -128,6 +128,11 @@ publish-reports: notebooks-setup node-tools
 notebooks-check: notebooks-setup
 	$(NB_ENV) python scripts/check-notebooks.py --self-test
 	$(NB_ENV) MNISTFC_EPOCHS=$(FAST_EPOCHS) python scripts/run-notebooks.py --check --out $(CHECK_DIR) $(NOTEBOOKS)
+
+# Edit the assignment notebook's sigmoid into a ReLU and check that what
+# trains changes (scripts/check-notebook-edit.py; 1 epoch, two short runs).
+notebooks-edit-check: notebooks-setup
+	$(NB_ENV) python scripts/check-notebook-edit.py
 
 # Run $(E2E_NOTEBOOK) in JupyterLab through headless Chromium; screenshot in artifacts/.
 e2e: notebooks-setup

@@ -236,6 +236,12 @@ func (r *run) trainEpochs() error {
 			if st.ValLoss, st.ValAccuracy, _, err = r.eval.evaluate(r.valSet.batches, PhaseValidation, o.onBatch); err != nil {
 				return err
 			}
+			if torchOrder != nil {
+				// Each pass over the original's validation DataLoader draws
+				// its seed from the global generator, which moves the next
+				// epoch's shuffle.
+				torchOrder.LoaderBaseSeed()
+			}
 			rounded := roundTo3(st.ValAccuracy)
 			r.logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
 			diverged = !finite(st.ValLoss)
