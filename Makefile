@@ -19,7 +19,7 @@ NB_SETUP       := scripts/setup-notebooks.sh
 # Runs a command with the venv and the project-local Jupyter paths (see the script).
 NB_ENV         := . scripts/notebooks-env.sh &&
 
-.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check notebooks-edit-check e2e
+.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check notebooks-edit-check notebooks-interrupt-check e2e
 
 # --- Go ----------------------------------------------------------------------
 # GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
@@ -133,6 +133,11 @@ notebooks-check: notebooks-setup
 # trains changes (scripts/check-notebook-edit.py; 1 epoch, two short runs).
 notebooks-edit-check: notebooks-setup
 	$(NB_ENV) python scripts/check-notebook-edit.py
+
+# Interrupt the GoNB kernel during a 35-epoch experiment and check that it
+# stops gracefully within GoNB's 5 s (scripts/check-notebook-interrupt.py).
+notebooks-interrupt-check: notebooks-setup
+	$(NB_ENV) python scripts/check-notebook-interrupt.py
 
 # Run $(E2E_NOTEBOOK) in JupyterLab through headless Chromium; screenshot in artifacts/.
 e2e: notebooks-setup
