@@ -42,8 +42,8 @@ type History struct {
 	ValEpochs       []int     `json:"val_epochs"`
 }
 
-// add appends the numbers of one epoch.
-func (h *History) add(st EpochStats) {
+// Add appends the numbers of one epoch.
+func (h *History) Add(st EpochStats) {
 	h.TrainAccuracies = append(h.TrainAccuracies, st.TrainAccuracy)
 	h.TrainLosses = append(h.TrainLosses, st.TrainLoss)
 	if st.Validated {

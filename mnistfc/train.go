@@ -262,7 +262,7 @@ func (r *run) trainEpochs() error {
 		}
 		st.Seconds = time.Since(epochStart).Seconds()
 		res.Epochs = append(res.Epochs, st)
-		res.History.add(st)
+		res.History.Add(st)
 		if o.onEpoch != nil {
 			o.onEpoch(st)
 		}

@@ -137,14 +137,7 @@ func (v *view) epochDone(st mnistfc.EpochStats) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.epoch = st.Epoch
-	h := &v.hist
-	h.TrainAccuracies = append(h.TrainAccuracies, st.TrainAccuracy)
-	h.TrainLosses = append(h.TrainLosses, st.TrainLoss)
-	if st.Validated {
-		h.ValAccuracies = append(h.ValAccuracies, st.ValAccuracy)
-		h.ValLosses = append(h.ValLosses, st.ValLoss)
-		h.ValEpochs = append(h.ValEpochs, st.Epoch)
-	}
+	v.hist.Add(st)
 	if v.curves {
 		png, err := plotting.Curves(v.hist, v.title, plotting.PNG)
 		if err == nil {
