@@ -77,6 +77,7 @@ def run_stamp(nb, started, seconds):
         "gpu": _gpu_model(),
         "profile": "fast" if fast else "full",
         "epochs": int(env_epochs) if fast else meta.get("epochs", FULL_EPOCHS),
+        "epochs_note": "" if fast else meta.get("epochs_note", ""),
         "seed": meta.get("seed", 0),
         "wall_s": round(seconds, 1),
     }
@@ -100,7 +101,8 @@ def stamp_html(stamp):
     e = lambda v: html.escape(str(v))
     profile = ("fast profile: MNISTFC_EPOCHS=%s, every experiment trains %s epoch(s)" % (e(stamp["epochs"]), e(stamp["epochs"]))
                if stamp.get("profile") == "fast" else
-               "full profile: %s epochs per experiment" % e(stamp["epochs"]))
+               "full profile: %s epochs per experiment%s" % (e(stamp["epochs"]),
+                                                             " (%s)" % e(stamp["epochs_note"]) if stamp.get("epochs_note") else ""))
     rows = [
         ("Run", "%s; notebook wall time %s" % (e(stamp["date"]), _duration(stamp.get("wall_s", 0)))),
         ("Profile", "%s; seed %s" % (profile, e(stamp["seed"]))),
