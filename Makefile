@@ -19,7 +19,7 @@ NB_SETUP       := scripts/setup-notebooks.sh
 # Runs a command with the venv and the project-local Jupyter paths (see the script).
 NB_ENV         := . scripts/notebooks-env.sh &&
 
-.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check notebooks-edit-check notebooks-interrupt-check e2e
+.PHONY: test test-onnx train sweep bench onnxruntime build-onnx gpu-bundle notebooks-setup node-tools lab report report-check publish-reports notebooks-check notebooks-check-xla notebooks-edit-check notebooks-interrupt-check e2e
 
 # --- Go ----------------------------------------------------------------------
 # GOEXPERIMENT=simd turns on the SIMD kernels of GoMLX's pure-Go backend
@@ -128,6 +128,11 @@ publish-reports: notebooks-setup node-tools
 notebooks-check: notebooks-setup
 	$(NB_ENV) python scripts/check-notebooks.py --self-test
 	$(NB_ENV) MNISTFC_EPOCHS=$(FAST_EPOCHS) python scripts/run-notebooks.py --check --out $(CHECK_DIR) $(NOTEBOOKS)
+
+# The assignment notebook on XLA's CPU plugin (make xla-cpu): fast profile,
+# 1 epoch, the cells built with the XLA backend (scripts/run-notebooks.py).
+notebooks-check-xla: notebooks-setup xla-cpu
+	$(NB_ENV) MNISTFC_BACKEND=xla:cpu MNISTFC_EPOCHS=1 python scripts/run-notebooks.py --check --out $(CHECK_DIR)-xla notebooks/mnist_fc.ipynb
 
 # Edit the assignment notebook's sigmoid into a ReLU and check that what
 # trains changes (scripts/check-notebook-edit.py; 1 epoch, two short runs).

@@ -131,6 +131,7 @@ def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
     nb_dir = os.path.dirname(os.path.abspath(path))
     nb = nbformat.read(path, as_version=4)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
+    for_backend(nb)
     problems = []
     started = datetime.datetime.now(datetime.timezone.utc)
     start = time.monotonic()
@@ -163,6 +164,24 @@ def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
     if html:
         problems += write_html(nb, name, nb_dir, out_dir, code, max_mb)
     return problems, executed
+
+
+def for_backend(nb):
+    """Prepares nb for the backend named by $MNISTFC_BACKEND. For XLA
+    ("xla:cpu", "xla:cuda", ...) it deletes the setup cell's
+    `%goflags -tags=noxla`, which leaves the XLA backend out of the cells'
+    builds, and points $MNISTFC_XLA_DIR at the repository's .tools/xla (the
+    cells run in GoNB's temporary folder, outside the repository, where
+    `make xla-cpu` puts the plugin) unless it is set."""
+    backend = os.environ.get("MNISTFC_BACKEND", "")
+    if not backend.startswith("xla"):
+        return
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "-tags=noxla" in cell.source:
+            cell.source = "\n".join(l for l in cell.source.splitlines() if l.strip() != "%goflags -tags=noxla")
+    os.environ.setdefault("MNISTFC_XLA_DIR", os.path.join(ROOT, ".tools", "xla"))
+    print("run-notebooks: backend %s: cells built with the XLA backend (no -tags=noxla), MNISTFC_XLA_DIR=%s"
+          % (backend, os.environ["MNISTFC_XLA_DIR"]), flush=True)
 
 
 def with_lexer(nb):
