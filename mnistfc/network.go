@@ -52,9 +52,12 @@ func FullyConnected(hidden int) Network {
 	return Network{
 		Name: fmt.Sprintf("%d-%d-sigmoid-%d", NumPixels, hidden, NumClasses),
 		Logits: func(scope *model.Scope, x *graph.Node) *graph.Node {
+			var p *Params // Drawn once, by the first of the four initializers that runs.
 			initial := func(values func(p *Params) []float32) model.VariableInitializer {
 				return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
-					p := InitParams(hidden, uint64(model.GetParamOr(scope, SeedParam, int64(0))))
+					if p == nil {
+						p = InitParams(hidden, uint64(model.GetParamOr(scope, SeedParam, int64(0))))
+					}
 					return graph.ConvertDType(graph.Const(g, tensors.FromFlatDataAndDimensions(values(p), shape.Dimensions...)), shape.DType)
 				}
 			}

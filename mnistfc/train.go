@@ -105,6 +105,7 @@ type run struct {
 	trainer *train.Trainer
 	eval    *evaluator
 	valSet  *batchSet
+	torch   *TorchGenerator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
 }
 
 func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *options) (*run, error) {
@@ -113,7 +114,8 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("seeding the initializers: %w", err)
 	}
-	if err := presetWeights(store, backend, cfg); err != nil {
+	torch, err := presetWeights(store, backend, cfg)
+	if err != nil {
 		return nil, err
 	}
 	opt, err := newOptimizer(cfg)
@@ -140,7 +142,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	if err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, net: net, backend: backend, data: data, o: o, store: store, trainer: trainer, eval: eval,
+	r := &run{cfg: cfg, net: net, backend: backend, data: data, o: o, store: store, trainer: trainer, eval: eval, torch: torch,
 		res: &Result{Config: cfg, Network: net.Name, Snapshots: map[int]Weights{}}}
 	// The validation batches are the same every epoch: cut them once.
 	if r.valSet, err = newBatchSet(backend, data.Validation, cfg.BatchSize); err != nil {
@@ -183,12 +185,15 @@ func newOptimizer(cfg Config) (optimizer.Interface, error) {
 }
 
 // presetWeights sets the initial weights that cfg.Init asks for; with
-// InitDefault the network's own initializers draw them.
-func presetWeights(store *model.Store, backend compute.Backend, cfg Config) error {
+// InitDefault the network's own initializers draw them. With InitTorch it
+// returns PyTorch's generator after those draws, which then shuffles the
+// batches.
+func presetWeights(store *model.Store, backend compute.Backend, cfg Config) (*TorchGenerator, error) {
 	if cfg.Init != InitTorch {
-		return nil
+		return nil, nil
 	}
-	p := NewTorchGenerator(cfg.Seed).InitParams(cfg.HiddenDim)
+	torch := NewTorchGenerator(cfg.Seed)
+	p := torch.InitParams(cfg.HiddenDim)
 	for _, w := range p.Weights() {
 		// Declared with an initializer and initialised now: when the network
 		// declares the same variables, it replaces the initializer of those
@@ -199,9 +204,9 @@ func presetWeights(store *model.Store, backend compute.Backend, cfg Config) erro
 		})
 	}
 	if err := store.InitializeVariables(backend, nil); err != nil {
-		return fmt.Errorf("init %s: %w", InitTorch, err)
+		return nil, fmt.Errorf("init %s: %w", InitTorch, err)
 	}
-	return nil
+	return torch, nil
 }
 
 // trainEpochs runs the epochs, validating and keeping the best model, until
@@ -209,18 +214,13 @@ func presetWeights(store *model.Store, backend compute.Backend, cfg Config) erro
 func (r *run) trainEpochs() error {
 	cfg, res, o := r.cfg, r.res, r.o
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, 0x5a0ff1e))
-	var torchOrder *TorchGenerator
-	if cfg.Init == InitTorch {
-		torchOrder = NewTorchGenerator(cfg.Seed)
-		torchOrder.InitParams(cfg.HiddenDim) // The draws of the initial weights come first.
-	}
 	order := identity(r.data.Train.Len())
 	bestAcc := -1.0
 	start := time.Now()
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		epochStart := time.Now()
-		if torchOrder != nil {
-			order = torchOrder.EpochOrder(r.data.Train.Len())
+		if r.torch != nil {
+			order = r.torch.EpochOrder(r.data.Train.Len())
 		} else {
 			shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		}
@@ -236,11 +236,11 @@ func (r *run) trainEpochs() error {
 			if st.ValLoss, st.ValAccuracy, _, err = r.eval.evaluate(r.valSet.batches, PhaseValidation, o.onBatch); err != nil {
 				return err
 			}
-			if torchOrder != nil {
+			if r.torch != nil {
 				// Each pass over the original's validation DataLoader draws
 				// its seed from the global generator, which moves the next
 				// epoch's shuffle.
-				torchOrder.LoaderBaseSeed()
+				r.torch.LoaderBaseSeed()
 			}
 			rounded := roundTo3(st.ValAccuracy)
 			r.logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
@@ -303,7 +303,7 @@ func (r *run) trainEpoch(epoch int, order []int) (loss, acc float64, err error) 
 		}
 		// Metrics: the batch loss, its moving average, then the batch accuracy.
 		s := StepStats{Epoch: epoch, Step: step, Loss: scalar(metrics[0]), Accuracy: scalar(metrics[2])}
-		scalar(metrics[1])
+		metrics[1].FinalizeAll()
 		loss += s.Loss
 		acc += s.Accuracy
 		if r.o.onStep != nil {
@@ -324,16 +324,19 @@ func (r *run) test() error {
 		return nil
 	}
 	start := time.Now()
-	eval, err := newEvaluatorFor(r.backend, r.net, res.Best, r.cfg.Softmax)
-	if err != nil {
-		return err
+	// The evaluation graph of the validations reads the store's variables:
+	// set them to the best weights rather than compile another graph.
+	for _, w := range res.Best {
+		if err := r.store.GetVariable("/" + w.Name).SetValue(tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
+			return fmt.Errorf("restoring the best weights: %w", err)
+		}
 	}
 	testSet, err := newBatchSet(r.backend, r.data.Test, r.cfg.TestBatchSize)
 	if err != nil {
 		return err
 	}
 	defer testSet.free()
-	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = eval.evaluate(testSet.batches, PhaseTest, r.o.onBatch); err != nil {
+	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = r.eval.evaluate(testSet.batches, PhaseTest, r.o.onBatch); err != nil {
 		return err
 	}
 	res.Tested = true

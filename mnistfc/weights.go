@@ -13,9 +13,9 @@ import (
 
 // Weight is one variable of a network, copied to the host.
 type Weight struct {
-	Name   string    `json:"name"`  // Variable path without the leading "/", e.g. "fc1/weights".
-	Dims   []int     `json:"dims"`  // Shape.
-	Values []float32 `json:"-"`     // Row-major values.
+	Name   string    `json:"name"` // Variable path without the leading "/", e.g. "fc1/weights".
+	Dims   []int     `json:"dims"` // Shape.
+	Values []float32 `json:"-"`    // Row-major values.
 }
 
 // Weights are the trainable variables of a network, in the store's order.
