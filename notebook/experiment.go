@@ -101,19 +101,23 @@ func Versions() {
 	}
 }
 
-// Data loads and splits the data of cfg (once per cell).
+// Data loads and splits the data of cfg (once per cell and setting).
 func Data(cfg mnistfc.Config) *mnistfc.Data {
-	if data == nil || dataKey != [2]any{cfg.ValidationRatio, cfg.Seed} || cfg.DataDir != "" {
-		data = Must(mnistfc.LoadData(cfg.DataDir, cfg.ValidationRatio, cfg.Seed))
-		dataKey = [2]any{cfg.ValidationRatio, cfg.Seed}
+	key := dataKey{cfg.DataDir, cfg.ValidationRatio, cfg.Seed}
+	if data[key] == nil {
+		data[key] = Must(mnistfc.LoadData(cfg.DataDir, cfg.ValidationRatio, cfg.Seed))
 	}
-	return data
+	return data[key]
 }
 
-var (
-	data    *mnistfc.Data
-	dataKey [2]any
-)
+// dataKey is what the split of Data depends on.
+type dataKey struct {
+	dir   string
+	ratio float64
+	seed  uint64
+}
+
+var data = map[dataKey]*mnistfc.Data{}
 
 // Experiment trains net with cfg the way the assignment's cells do: a
 // progress bar, the original's per-epoch lines, the accuracy and loss
