@@ -6,8 +6,99 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
+
+// deviceSet is a dataset held by the backend: all its images x [N, 784]
+// and labels y [N], sent once per run. The steps pick their batches from
+// it inside the graph, so no example crosses to the backend again.
+type deviceSet struct {
+	x, y *tensors.Tensor
+	n    int
+}
+
+// upload copies d to the backend. On backends whose buffers Go can write
+// (the pure-Go backend, XLA on the CPU) the tensors are filled in place;
+// on the others they are sent and their host copy freed.
+func upload(backend compute.Backend, d *Dataset) (*deviceSet, error) {
+	n := d.Len()
+	x, err := tensors.FromShapeForBackend(backend, 0, shapeF32(n, NumPixels))
+	if err != nil {
+		return nil, fmt.Errorf("allocating %d images on the backend: %w", n, err)
+	}
+	y, err := tensors.FromShapeForBackend(backend, 0, shapeI32(n))
+	if err != nil {
+		x.FinalizeAll()
+		return nil, fmt.Errorf("allocating %d labels on the backend: %w", n, err)
+	}
+	tensors.MustMutableFlatData(x, func(flat []float32) { copy(flat, d.Images) })
+	tensors.MustMutableFlatData(y, func(flat []int32) {
+		for i, l := range d.Labels {
+			flat[i] = int32(l)
+		}
+	})
+	s := &deviceSet{x: x, y: y, n: n}
+	for _, t := range []*tensors.Tensor{x, y} {
+		if err := t.ToDevice(backend, 0); err != nil {
+			s.free()
+			return nil, fmt.Errorf("sending the dataset to the backend: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *deviceSet) free() {
+	s.x.FinalizeAll()
+	s.y.FinalizeAll()
+}
+
+// batchSizes returns the sizes of the batches that cut n examples into
+// batches of size (the last may be smaller).
+func batchSizes(n, size int) []int {
+	sizes := make([]int, 0, (n+size-1)/size)
+	for start := 0; start < n; start += size {
+		sizes = append(sizes, min(size, n-start))
+	}
+	return sizes
+}
+
+func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
+func shapeI32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Int32, dims...) }
+
+// record writes a step's loss and accuracy into row step of stats
+// [steps, 2]: the sums stay on the backend until the epoch ends.
+func record(stats, step, loss, acc *graph.Node) *graph.Node {
+	row := graph.Reshape(graph.Stack([]*graph.Node{loss, acc}, 0), 1, 2)
+	return graph.DynamicUpdateSlice(stats, row, []*graph.Node{step, graph.ScalarZero(stats.Graph(), dtypes.Int32)})
+}
+
+// readStats reads the [steps, 2] losses and accuracies of a pass, once,
+// and frees them.
+func readStats(stats *tensors.Tensor) (losses, accs []float64, err error) {
+	flat, err := tensors.CopyFlatData[float32](stats)
+	stats.FinalizeAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the losses: %w", err)
+	}
+	for i := 0; i+1 < len(flat); i += 2 {
+		losses = append(losses, float64(flat[i]))
+		accs = append(accs, float64(flat[i+1]))
+	}
+	return losses, accs, nil
+}
+
+// mean returns the mean of xs, summed in order (0 for none).
+func mean(xs []float64) float64 {
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(max(len(xs), 1))
+}
+
+// scalarI32 returns an int32 scalar tensor.
+func scalarI32(v int) *tensors.Tensor { return tensors.FromScalar(int32(v)) }
 
 // batch is a batch of examples as tensors: images x [N, 784] and labels y [N].
 type batch struct {
@@ -45,9 +136,6 @@ func (b *batch) free() {
 	b.y.FinalizeAll()
 }
 
-func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
-func shapeI32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Int32, dims...) }
-
 // splitIndices cuts order into groups of size indices (the last may be smaller).
 func splitIndices(order []int, size int) [][]int {
 	groups := make([][]int, 0, (len(order)+size-1)/size)
@@ -55,33 +143,6 @@ func splitIndices(order []int, size int) [][]int {
 		groups = append(groups, order[start:min(start+size, len(order))])
 	}
 	return groups
-}
-
-// batchSet is a dataset cut into batches once, for evaluations that go over
-// the same examples in the same order every epoch.
-type batchSet struct {
-	batches  []*batch
-	examples int
-}
-
-func newBatchSet(backend compute.Backend, d *Dataset, batchSize int) (*batchSet, error) {
-	s := &batchSet{examples: d.Len()}
-	for _, idx := range splitIndices(identity(d.Len()), batchSize) {
-		b, err := makeBatch(backend, d, idx)
-		if err != nil {
-			s.free()
-			return nil, err
-		}
-		s.batches = append(s.batches, b)
-	}
-	return s, nil
-}
-
-func (s *batchSet) free() {
-	for _, b := range s.batches {
-		b.free()
-	}
-	s.batches = nil
 }
 
 // batchStream hands out the training batches of one epoch, each built by a

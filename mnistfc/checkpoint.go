@@ -196,10 +196,10 @@ func (m *Model) evaluate(d *Dataset, backend string) (loss, acc float64, probs [
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	set, err := newBatchSet(b, d, max(m.BatchSize, 1))
+	set, err := upload(b, d)
 	if err != nil {
 		return 0, 0, nil, err
 	}
 	defer set.free()
-	return eval.evaluate(set.batches, PhaseTest, nil)
+	return eval.evaluate(set, max(m.BatchSize, 1), PhaseTest, nil)
 }

@@ -241,14 +241,59 @@ var ErrValidationRatio = errors.New("validation ratio must be strictly between 0
 // ceil(ratio*Len) validation examples and no example in both. The same seed
 // gives the same split. A ratio outside (0, 1) is an error, as in the original.
 func Split(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, err error) {
-	if !(ratio > 0 && ratio < 1) {
-		return nil, nil, fmt.Errorf("%w: got %v", ErrValidationRatio, ratio)
+	perm, nVal, err := splitOrder(d.Len(), ratio, seed)
+	if err != nil {
+		return nil, nil, err
 	}
-	n := d.Len()
-	nVal := int(math.Ceil(ratio * float64(n)))
-	if nVal < 1 || nVal >= n {
-		return nil, nil, fmt.Errorf("validation ratio %v leaves %d of %d examples for validation: both sets need at least one", ratio, nVal, n)
-	}
-	perm := rand.New(rand.NewPCG(seed, 0x5eed5b117)).Perm(n)
 	return d.Subset(perm[nVal:]), d.Subset(perm[:nVal]), nil
+}
+
+// splitInPlace is Split for a dataset nobody else holds: it reorders d's
+// examples in place and returns two views of it, so that loading MNIST
+// does not hold two copies of its 60000 training images at once.
+func splitInPlace(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, err error) {
+	perm, nVal, err := splitOrder(d.Len(), ratio, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Example j becomes example perm[j], following each cycle of perm
+	// with one image set aside.
+	done := make([]bool, len(perm))
+	tmp := make([]float32, NumPixels)
+	for s := range perm {
+		if done[s] {
+			continue
+		}
+		copy(tmp, d.Image(s))
+		tmpLabel := d.Labels[s]
+		for j := s; ; {
+			done[j] = true
+			k := perm[j]
+			if k == s {
+				copy(d.Image(j), tmp)
+				d.Labels[j] = tmpLabel
+				break
+			}
+			copy(d.Image(j), d.Image(k))
+			d.Labels[j] = d.Labels[k]
+			j = k
+		}
+	}
+	cut := nVal * NumPixels
+	validation = &Dataset{Images: d.Images[:cut:cut], Labels: d.Labels[:nVal:nVal]}
+	train = &Dataset{Images: d.Images[cut:], Labels: d.Labels[nVal:]}
+	return train, validation, nil
+}
+
+// splitOrder returns the random order of Split: the first nVal indices
+// are the validation examples, the others the training examples.
+func splitOrder(n int, ratio float64, seed uint64) (perm []int, nVal int, err error) {
+	if !(ratio > 0 && ratio < 1) {
+		return nil, 0, fmt.Errorf("%w: got %v", ErrValidationRatio, ratio)
+	}
+	nVal = int(math.Ceil(ratio * float64(n)))
+	if nVal < 1 || nVal >= n {
+		return nil, 0, fmt.Errorf("validation ratio %v leaves %d of %d examples for validation: both sets need at least one", ratio, nVal, n)
+	}
+	return rand.New(rand.NewPCG(seed, 0x5eed5b117)).Perm(n), nVal, nil
 }

@@ -226,3 +226,30 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// splitInPlace (LoadData's) gives the same two sets as Split.
+func TestSplitInPlaceMatchesSplit(t *testing.T) {
+	images, labels := synthetic(1000)
+	for _, ratio := range []float64{0.15, 0.5, 0.999} {
+		d := &Dataset{Images: make([]float32, len(images)), Labels: slices.Clone(labels)}
+		for i, p := range images {
+			d.Images[i] = float32(p) + float32(i/NumPixels) // Distinct images.
+		}
+		wantTr, wantVal, err := Split(d, ratio, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, val, err := splitInPlace(d, ratio, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name      string
+			got, want *Dataset
+		}{{"train", tr, wantTr}, {"validation", val, wantVal}} {
+			if !slices.Equal(c.got.Images, c.want.Images) || !slices.Equal(c.got.Labels, c.want.Labels) {
+				t.Errorf("ratio %v: the %s set differs from Split's", ratio, c.name)
+			}
+		}
+	}
+}

@@ -153,3 +153,13 @@ func (n Network) check() error {
 	}
 	return nil
 }
+
+// scalarLoss is the network's loss, averaged to a scalar if it is not one
+// (as GoMLX's Trainer does).
+func (n Network) scalarLoss(y, t *graph.Node) *graph.Node {
+	l := n.loss(y, t)
+	if !l.Shape().IsScalar() {
+		l = graph.ReduceAllMean(l)
+	}
+	return l
+}

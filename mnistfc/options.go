@@ -17,6 +17,8 @@ type options struct {
 	onEpoch func(EpochStats)
 	onBatch func(phase Phase, done, total int)
 	keep    map[int]bool
+	// resident, when set, overrides residentTrainingData (tests).
+	resident *bool
 }
 
 // WithData trains on already loaded data instead of loading it from Config.DataDir.
@@ -53,8 +55,10 @@ func chain[T any](prev, fn func(T)) func(T) {
 	return func(v T) { prev(v); fn(v) }
 }
 
-// OnStep calls fn after every training step with its loss and accuracy.
-// Several OnStep options all run, in order.
+// OnStep calls fn for every training step with its loss and accuracy. The
+// steps' numbers stay on the backend until the epoch's last step, so the
+// calls for an epoch come together, in order, at its end (OnBatch follows
+// the steps as they run). Several OnStep options all run, in order.
 func OnStep(fn func(StepStats)) Option {
 	return func(o *options) { o.onStep = chain(o.onStep, fn) }
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/metric"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
@@ -25,7 +23,7 @@ func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, val, err := Split(train, validationRatio, seed)
+	tr, val, err := splitInPlace(train, validationRatio, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -102,9 +100,9 @@ type run struct {
 	o       *options
 	res     *Result
 	store   *model.Store
-	trainer *train.Trainer
+	steps   *trainSteps
 	eval    *evaluator
-	valSet  *batchSet
+	valSet  *deviceSet
 	torch   *TorchGenerator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
 }
 
@@ -122,37 +120,35 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	if err != nil {
 		return nil, err
 	}
-	// GoMLX's Trainer builds and compiles the training step: the network, the
-	// loss, its gradients by automatic differentiation and the optimizer's
-	// update, with the weights donated to each step.
-	trainer := train.NewTrainer(backend, store,
-		func(scope *model.Scope, x *graph.Node) *graph.Node {
-			return net.probabilities(net.Logits(scope, x), cfg.Softmax)
-		},
-		func(labels, predictions []*graph.Node) *graph.Node {
-			return net.loss(predictions[0], oneHot(labels[0]))
-		},
-		opt,
-		[]metric.Interface{metric.NewBaseMetric("Batch accuracy", "acc", metric.AccuracyMetricType,
-			func(_ *model.Scope, labels, predictions []*graph.Node) *graph.Node {
-				return Accuracy(predictions[0], oneHot(labels[0]))
-			}, nil)},
-		nil)
-	eval, err := newEvaluator(backend, store, net, cfg.Softmax, true)
-	if err != nil {
-		return nil, err
-	}
-	r := &run{cfg: cfg, net: net, backend: backend, data: data, o: o, store: store, trainer: trainer, eval: eval, torch: torch,
+	eval := newEvaluator(backend, store, net, cfg.Softmax, true)
+	r := &run{cfg: cfg, net: net, backend: backend, data: data, o: o, store: store, eval: eval, torch: torch,
 		res: &Result{Config: cfg, Network: net.Name, Snapshots: map[int]Weights{}}}
-	// The validation batches are the same every epoch: cut them once.
-	if r.valSet, err = newBatchSet(backend, data.Validation, cfg.BatchSize); err != nil {
+	r.steps = &trainSteps{backend: backend, store: store, net: net, mode: cfg.Softmax, opt: opt,
+		batchSize: cfg.BatchSize, host: data.Train, execs: map[int]*model.Exec{}}
+	// The validation set, and on some backends the training set, go to the
+	// backend once per run.
+	resident := residentTrainingData(cfg.Backend)
+	if o.resident != nil {
+		resident = *o.resident
+	}
+	if resident {
+		if r.steps.resident, err = upload(backend, data.Train); err != nil {
+			return nil, err
+		}
+	}
+	if r.valSet, err = upload(backend, data.Validation); err != nil {
+		r.free()
 		return nil, err
 	}
-	// Validating once initialises the network's variables, so that the
+	// Validating one batch initialises the network's variables, so that the
 	// initial weights can be kept; it also compiles the evaluation graph.
-	if _, _, _, err := eval.evaluate(r.valSet.batches[:1], PhaseValidation, nil); err != nil {
+	stats, probs, err := eval.pass(r.valSet, cfg.BatchSize, 1, PhaseValidation, nil)
+	if err != nil {
+		r.free()
 		return nil, err
 	}
+	stats.FinalizeAll()
+	probs.FinalizeAll()
 	if r.res.Initial, err = storeWeights(store); err != nil {
 		return nil, err
 	}
@@ -169,7 +165,12 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 }
 
 func (r *run) free() {
-	r.valSet.free()
+	if r.steps.resident != nil {
+		r.steps.resident.free()
+	}
+	if r.valSet != nil {
+		r.valSet.free()
+	}
 }
 
 // newOptimizer returns the GoMLX optimizer named by cfg.Optimizer.
@@ -233,7 +234,7 @@ func (r *run) trainEpochs() error {
 		diverged := !finite(st.TrainLoss)
 		if !diverged && (epoch-1)%cfg.EvalEvery == 0 {
 			st.Validated = true
-			if st.ValLoss, st.ValAccuracy, _, err = r.eval.evaluate(r.valSet.batches, PhaseValidation, o.onBatch); err != nil {
+			if st.ValLoss, st.ValAccuracy, _, err = r.eval.evaluate(r.valSet, cfg.BatchSize, PhaseValidation, o.onBatch); err != nil {
 				return err
 			}
 			if r.torch != nil {
@@ -288,32 +289,23 @@ func (r *run) trainEpochs() error {
 
 // trainEpoch takes one optimizer step per batch of the training set in the
 // given order and returns the mean of the batches' losses and accuracies.
+// The steps' statistics are read once, after the last step; OnStep
+// callbacks run then.
 func (r *run) trainEpoch(epoch int, order []int) (loss, acc float64, err error) {
-	batches := prefetch(r.backend, r.data.Train, splitIndices(order, r.cfg.BatchSize))
-	defer batches.stop()
-	for step := 1; step <= batches.total; step++ {
-		b, err := batches.next()
-		if err != nil {
-			return 0, 0, err
-		}
-		// The Trainer takes the batch's tensors and frees them after the step.
-		metrics, err := r.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{b.x}, Labels: []*tensors.Tensor{b.y}})
-		if err != nil {
-			return 0, 0, fmt.Errorf("training step %d of epoch %d: %w", step, epoch, err)
-		}
-		// Metrics: the batch loss, its moving average, then the batch accuracy.
-		s := StepStats{Epoch: epoch, Step: step, Loss: scalar(metrics[0]), Accuracy: scalar(metrics[2])}
-		metrics[1].FinalizeAll()
-		loss += s.Loss
-		acc += s.Accuracy
-		if r.o.onStep != nil {
-			r.o.onStep(s)
-		}
-		if r.o.onBatch != nil {
-			r.o.onBatch(PhaseTrain, step, batches.total)
+	var onStep func(done, total int)
+	if r.o.onBatch != nil {
+		onStep = func(done, total int) { r.o.onBatch(PhaseTrain, done, total) }
+	}
+	losses, accs, err := r.steps.epoch(order, onStep)
+	if err != nil {
+		return 0, 0, fmt.Errorf("epoch %d: %w", epoch, err)
+	}
+	if r.o.onStep != nil {
+		for i := range losses {
+			r.o.onStep(StepStats{Epoch: epoch, Step: i + 1, Loss: losses[i], Accuracy: accs[i]})
 		}
 	}
-	return loss / float64(batches.total), acc / float64(batches.total), nil
+	return mean(losses), mean(accs), nil
 }
 
 // test evaluates the best model on the test set.
@@ -331,12 +323,12 @@ func (r *run) test() error {
 			return fmt.Errorf("restoring the best weights: %w", err)
 		}
 	}
-	testSet, err := newBatchSet(r.backend, r.data.Test, r.cfg.TestBatchSize)
+	testSet, err := upload(r.backend, r.data.Test)
 	if err != nil {
 		return err
 	}
 	defer testSet.free()
-	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = r.eval.evaluate(testSet.batches, PhaseTest, r.o.onBatch); err != nil {
+	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = r.eval.evaluate(testSet, r.cfg.TestBatchSize, PhaseTest, r.o.onBatch); err != nil {
 		return err
 	}
 	res.Tested = true
@@ -355,75 +347,9 @@ func (r *run) logf(format string, args ...any) {
 	}
 }
 
-// evaluator runs a network's forward pass, loss and accuracy on batches
-// with the weights of a store.
-type evaluator struct {
-	exec *model.Exec
-}
-
-// newEvaluator returns an evaluator of net with the variables of store;
-// live says that the variables change between calls (training updates them).
-func newEvaluator(backend compute.Backend, store *model.Store, net Network, mode SoftmaxMode, live bool) (*evaluator, error) {
-	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x, labels *graph.Node) []*graph.Node {
-		if live {
-			// Backends that prefer constants for variables (the pure-Go one)
-			// bake a variable's current value into a graph that is not a
-			// training graph. The weights change between the calls of this
-			// graph, so it is marked as training: they stay parameters.
-			scope.SetTraining(x.Graph(), true)
-		}
-		y := net.probabilities(net.Logits(scope, x), mode)
-		t := oneHot(labels)
-		return []*graph.Node{net.loss(y, t), Accuracy(y, t), y}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the evaluation step: %w", err)
-	}
-	return &evaluator{exec: exec.WithName("eval_step")}, nil
-}
-
-// newEvaluatorFor returns an evaluator of net with the given weights.
-func newEvaluatorFor(backend compute.Backend, net Network, ws Weights, mode SoftmaxMode) (*evaluator, error) {
-	store, err := newStore(ws)
-	if err != nil {
-		return nil, err
-	}
-	return newEvaluator(backend, store, net, mode, false)
-}
-
-// evaluate runs the batches and returns the mean of the batches' losses and
-// accuracies and the class probabilities of every example.
-func (e *evaluator) evaluate(batches []*batch, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
-	for i, b := range batches {
-		out, err := e.exec.Call(b.x, b.y)
-		if err != nil {
-			return 0, 0, nil, fmt.Errorf("%s batch %d: %w", phase, i+1, err)
-		}
-		p, err := tensors.CopyFlatData[float32](out[2])
-		out[2].FinalizeAll()
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		probs = append(probs, p...)
-		loss += scalar(out[0])
-		acc += scalar(out[1])
-		if onBatch != nil {
-			onBatch(phase, i+1, len(batches))
-		}
-	}
-	n := float64(max(len(batches), 1))
-	return loss / n, acc / n, probs, nil
-}
-
 // oneHot turns int32 labels [N] into one-hot float32 targets [N, NumClasses].
 func oneHot(labels *graph.Node) *graph.Node {
 	return graph.OneHot(labels, NumClasses, dtypes.Float32)
-}
-
-func scalar(t *tensors.Tensor) float64 {
-	v := tensors.ToScalar[float32](t)
-	t.FinalizeAll()
-	return float64(v)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

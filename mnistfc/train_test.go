@@ -224,3 +224,32 @@ func TestTrainTorchInit(t *testing.T) {
 		t.Errorf("init torch with another network's variables: error %v, want one about init", err)
 	}
 }
+
+// The two ways of feeding the training steps (the training set held by the
+// backend and batches gathered there, or batches copied on the host) give
+// the same run, including a smaller last batch.
+func TestResidentDataMatchesHostBatches(t *testing.T) {
+	full := officialData(t)
+	span := func(n int) []int { return identity(n) }
+	data := &Data{Train: full.Train.Subset(span(4000)), Validation: full.Validation.Subset(span(1000)), Test: full.Test.Subset(span(1000))}
+	for _, batch := range []int{1000, 300} {
+		cfg := DefaultConfig()
+		cfg.Epochs, cfg.BatchSize, cfg.TestBatchSize = 2, batch, batch
+		var runs [2]*Result
+		for i, resident := range []bool{false, true} {
+			res, err := Train(cfg, WithData(data), func(o *options) { o.resident = &resident })
+			if err != nil {
+				t.Fatalf("batch %d, resident %v: %v", batch, resident, err)
+			}
+			runs[i] = res
+		}
+		host, dev := runs[0], runs[1]
+		if !reflect.DeepEqual(host.History, dev.History) || host.TestLoss != dev.TestLoss || host.TestAccuracy != dev.TestAccuracy {
+			t.Errorf("batch %d: host batches %+v (test %v, %v), resident %+v (test %v, %v)", batch,
+				host.History, host.TestLoss, host.TestAccuracy, dev.History, dev.TestLoss, dev.TestAccuracy)
+		}
+		if host.History.TrainLosses[1] >= host.History.TrainLosses[0] {
+			t.Errorf("batch %d: the training loss did not fall: %v", batch, host.History.TrainLosses)
+		}
+	}
+}

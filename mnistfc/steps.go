@@ -1,0 +1,239 @@
+package mnistfc
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+// trainSteps takes the optimizer steps of an epoch. Each step is one call:
+// it computes the loss, its gradients by GoMLX's automatic differentiation
+// and the optimizer's update (the weights' buffers donated to it), and
+// writes its loss and accuracy into the epoch's statistics, which stay on
+// the backend until the epoch ends.
+//
+// With resident set, the training set is on the backend for the whole run
+// and each step picks its batch from the epoch's order inside the graph;
+// otherwise each step gets a batch copied on the host while the previous
+// step runs. Which is faster depends on the backend (see
+// residentTrainingData).
+//
+// This is the work of GoMLX's train.Trainer.TrainStep, whose graph it
+// builds the same way (main loss, optimizer, per-step hooks), but the
+// Trainer reads every step's metrics and takes only host batches.
+type trainSteps struct {
+	backend   compute.Backend
+	store     *model.Store
+	net       Network
+	mode      SoftmaxMode
+	opt       optimizer.Interface
+	batchSize int
+	host      *Dataset
+	resident  *deviceSet          // Nil: batches from host.
+	execs     map[int]*model.Exec // By batch size: the last batch may be smaller. Each is compiled once.
+}
+
+func (t *trainSteps) exec(size int) (*model.Exec, error) {
+	if e, ok := t.execs[size]; ok {
+		return e, nil
+	}
+	e, err := model.NewExec(t.backend, t.store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		step, stats := in[0], in[1]
+		g := step.Graph()
+		scope.SetTraining(g, true)
+		x, labels := in[2], in[3]
+		if t.resident != nil {
+			images, all, order, start := in[2], in[3], in[4], in[5]
+			idx := graph.Reshape(rows(order, start, size), size, 1)
+			x, labels = graph.Gather(images, idx), graph.Gather(all, idx)
+		}
+		target := oneHot(labels)
+		probs := t.net.probabilities(t.net.Logits(scope, x), t.mode)
+		train.AddMainLoss(t.net.scalarLoss(probs, target))
+		loss := train.TotalLoss(g)
+		t.opt.UpdateGraph(scope, g, loss)
+		train.ExecPerStepUpdateGraphFn(g)
+		return []*graph.Node{record(stats, step, loss, Accuracy(probs, target))}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the training step: %w", err)
+	}
+	t.execs[size] = e.WithName(fmt.Sprintf("train_step_%d", size))
+	return t.execs[size], nil
+}
+
+// epoch takes one step per batch of the examples in order (indices into
+// the training set) and returns each step's loss and accuracy, read once
+// at the end.
+func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, accs []float64, err error) {
+	groups := splitIndices(order, t.batchSize)
+	var next func(i int) ([]any, func(), error)
+	if t.resident != nil {
+		// The order goes to the backend once per epoch.
+		perm := make([]int32, len(order))
+		for i, o := range order {
+			perm[i] = int32(o)
+		}
+		permT := tensors.FromFlatDataAndDimensions(perm, len(perm))
+		defer permT.FinalizeAll()
+		next = func(i int) ([]any, func(), error) {
+			start := scalarI32(i * t.batchSize)
+			return []any{t.resident.x, t.resident.y, permT, start}, func() { start.FinalizeAll() }, nil
+		}
+	} else {
+		batches := prefetch(t.backend, t.host, groups)
+		defer batches.stop()
+		next = func(int) ([]any, func(), error) {
+			b, err := batches.next()
+			if err != nil {
+				return nil, nil, err
+			}
+			return []any{b.x, b.y}, b.free, nil
+		}
+	}
+	stats := tensors.FromShape(shapeF32(len(groups), 2))
+	for i, idx := range groups {
+		e, err := t.exec(len(idx))
+		if err != nil {
+			stats.FinalizeAll()
+			return nil, nil, err
+		}
+		batch, free, err := next(i)
+		if err != nil {
+			stats.FinalizeAll()
+			return nil, nil, err
+		}
+		step := scalarI32(i)
+		out, err := e.Call(append([]any{step, stats}, batch...)...)
+		free()
+		step.FinalizeAll()
+		stats.FinalizeAll()
+		if err != nil {
+			return nil, nil, fmt.Errorf("training step %d: %w", i+1, err)
+		}
+		stats = out[0]
+		if onStep != nil {
+			onStep(i+1, len(groups))
+		}
+	}
+	return readStats(stats)
+}
+
+// evaluator runs a network's forward pass, loss and accuracy over a
+// dataset held by the backend, in batches, with the weights of a store.
+type evaluator struct {
+	backend compute.Backend
+	store   *model.Store
+	net     Network
+	mode    SoftmaxMode
+	live    bool
+	execs   map[int]*model.Exec // By batch size: the last batch may be smaller. Each is compiled once.
+}
+
+// newEvaluator returns an evaluator of net with the variables of store;
+// live says that the variables change between calls (training updates them).
+func newEvaluator(backend compute.Backend, store *model.Store, net Network, mode SoftmaxMode, live bool) *evaluator {
+	return &evaluator{backend: backend, store: store, net: net, mode: mode, live: live, execs: map[int]*model.Exec{}}
+}
+
+func (e *evaluator) exec(size int) (*model.Exec, error) {
+	if ex, ok := e.execs[size]; ok {
+		return ex, nil
+	}
+	ex, err := model.NewExec(e.backend, e.store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		images, labels, start, step, stats, probs := in[0], in[1], in[2], in[3], in[4], in[5]
+		if e.live {
+			// Backends that prefer constants for variables (the pure-Go one)
+			// bake a variable's current value into a graph that is not a
+			// training graph. The weights change between the calls of this
+			// graph, so it is marked as training: they stay parameters.
+			scope.SetTraining(images.Graph(), true)
+		}
+		zero := graph.ScalarZero(images.Graph(), start.DType())
+		x, target := rows(images, start, size), oneHot(rows(labels, start, size))
+		y := e.net.probabilities(e.net.Logits(scope, x), e.mode)
+		stats = record(stats, step, e.net.scalarLoss(y, target), Accuracy(y, target))
+		return []*graph.Node{stats, graph.DynamicUpdateSlice(probs, y, []*graph.Node{start, zero})}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the evaluation step: %w", err)
+	}
+	e.execs[size] = ex.WithName(fmt.Sprintf("eval_step_%d", size))
+	return e.execs[size], nil
+}
+
+// newEvaluatorFor returns an evaluator of net with the given weights.
+func newEvaluatorFor(backend compute.Backend, net Network, ws Weights, mode SoftmaxMode) (*evaluator, error) {
+	store, err := newStore(ws)
+	if err != nil {
+		return nil, err
+	}
+	return newEvaluator(backend, store, net, mode, false), nil
+}
+
+// evaluate runs the batches of d and returns the mean of the batches'
+// losses and accuracies and the class probabilities of every example. The
+// statistics and probabilities are read once, at the end.
+func (e *evaluator) evaluate(d *deviceSet, batchSize int, phase Phase, onBatch func(Phase, int, int)) (loss, acc float64, probs []float32, err error) {
+	stats, probsT, err := e.pass(d, batchSize, -1, phase, onBatch)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	probs, err = tensors.CopyFlatData[float32](probsT)
+	probsT.FinalizeAll()
+	if err != nil {
+		stats.FinalizeAll()
+		return 0, 0, nil, fmt.Errorf("reading the %s probabilities: %w", phase, err)
+	}
+	losses, accs, err := readStats(stats)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return mean(losses), mean(accs), probs, nil
+}
+
+// pass runs the first count batches of d (all if count < 0) and returns
+// their statistics [batches, 2] and probabilities [examples, NumClasses],
+// on the backend.
+func (e *evaluator) pass(d *deviceSet, batchSize, count int, phase Phase, onBatch func(Phase, int, int)) (stats, probs *tensors.Tensor, err error) {
+	sizes := batchSizes(d.n, batchSize)
+	stats = tensors.FromShape(shapeF32(len(sizes), 2))
+	probs = tensors.FromShape(shapeF32(d.n, NumClasses))
+	if count < 0 {
+		count = len(sizes)
+	}
+	for i, size := range sizes[:count] {
+		ex, err := e.exec(size)
+		if err != nil {
+			stats.FinalizeAll()
+			probs.FinalizeAll()
+			return nil, nil, err
+		}
+		start, step := scalarI32(i*batchSize), scalarI32(i)
+		out, err := ex.Call(d.x, d.y, start, step, stats, probs)
+		start.FinalizeAll()
+		step.FinalizeAll()
+		stats.FinalizeAll()
+		probs.FinalizeAll()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s batch %d: %w", phase, i+1, err)
+		}
+		stats, probs = out[0], out[1]
+		if onBatch != nil {
+			onBatch(phase, i+1, len(sizes))
+		}
+	}
+	return stats, probs, nil
+}
+
+// rows returns the size rows of x from row start on. It is a gather: the
+// pure-Go backend has no DynamicSlice.
+func rows(x, start *graph.Node, size int) *graph.Node {
+	idx := graph.Add(graph.Iota(x.Graph(), shapeI32(size), 0), start)
+	return graph.Gather(x, graph.Reshape(idx, size, 1), true)
+}
