@@ -121,3 +121,11 @@ func residentTrainingData(backendName string) bool {
 	kind, _, _ := strings.Cut(ResolveBackendName(backendName), ":")
 	return kind == "xla" || kind == "stablehlo"
 }
+
+// epochLoop says whether training on the named backend with the named
+// optimizer takes all the full batches of an epoch in one call (a
+// graph.While on the device; see trainSteps.newLoop): on XLA with SGD.
+func epochLoop(backendName, opt string) bool {
+	kind, _, _ := strings.Cut(ResolveBackendName(backendName), ":")
+	return (kind == "xla" || kind == "stablehlo") && (opt == OptimizerSGD || opt == "")
+}

@@ -143,3 +143,40 @@ func TestXLACPUMissing(t *testing.T) {
 	_, err = NewBackend("xla:cpu,tf32=false")
 	check(`NewBackend("xla:cpu,tf32=false")`, err)
 }
+
+// On xla:cpu the three ways of feeding the training steps (host batches,
+// the resident training set one step per call, and all the full batches
+// of an epoch in one While loop) give the same run within 1e-5, with a
+// smaller last batch too.
+func TestXLACPUFeedsAgree(t *testing.T) {
+	xlaCPUOrSkip(t)
+	full := officialData(t)
+	data := &Data{Train: full.Train.Subset(identity(4000)), Validation: full.Validation.Subset(identity(1000)), Test: full.Test.Subset(identity(1000))}
+	cfg := DefaultConfig()
+	cfg.Backend, cfg.Epochs, cfg.BatchSize = "xla:cpu", 2, 300
+	feeds := []struct {
+		name           string
+		resident, loop bool
+	}{{"host batches", false, false}, {"resident, one step per call", true, false}, {"resident, While loop", true, true}}
+	var base *Result
+	for _, f := range feeds {
+		res, err := Train(cfg, WithData(data), func(o *options) { o.resident, o.loop = &f.resident, &f.loop })
+		if err != nil {
+			t.Fatalf("%s: %v", f.name, err)
+		}
+		if base == nil {
+			base = res
+			continue
+		}
+		got, want := append(res.History.TrainLosses, res.History.ValLosses...), append(base.History.TrainLosses, base.History.ValLosses...)
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-5*math.Abs(want[i]) {
+				t.Errorf("%s: losses %v, host batches %v", f.name, got, want)
+				break
+			}
+		}
+		if res.TestAccuracy != base.TestAccuracy {
+			t.Errorf("%s: test accuracy %v, host batches %v", f.name, res.TestAccuracy, base.TestAccuracy)
+		}
+	}
+}

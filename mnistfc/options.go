@@ -19,6 +19,8 @@ type options struct {
 	keep    map[int]bool
 	// resident, when set, overrides residentTrainingData (tests).
 	resident *bool
+	// loop, when set, overrides epochLoop (tests).
+	loop *bool
 }
 
 // WithData trains on already loaded data instead of loading it from Config.DataDir.

@@ -3,6 +3,8 @@ package mnistfc
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/dtypes"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -36,6 +38,9 @@ type trainSteps struct {
 	host      *Dataset
 	resident  *deviceSet          // Nil: batches from host.
 	execs     map[int]*model.Exec // By batch size: the last batch may be smaller. Each is compiled once.
+	// loop, when set, takes all the full batches of an epoch in one call
+	// (resident data only).
+	loop *model.Exec
 }
 
 func (t *trainSteps) exec(size int) (*model.Exec, error) {
@@ -52,13 +57,7 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 			idx := graph.Reshape(rows(order, start, size), size, 1)
 			x, labels = graph.Gather(images, idx), graph.Gather(all, idx)
 		}
-		target := oneHot(labels)
-		probs := t.net.probabilities(t.net.Logits(scope, x), t.mode)
-		train.AddMainLoss(t.net.scalarLoss(probs, target))
-		loss := train.TotalLoss(g)
-		t.opt.UpdateGraph(scope, g, loss)
-		train.ExecPerStepUpdateGraphFn(g)
-		return []*graph.Node{record(stats, step, loss, Accuracy(probs, target))}
+		return []*graph.Node{t.step(scope, x, labels, step, stats)}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the training step: %w", err)
@@ -67,52 +66,81 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 	return t.execs[size], nil
 }
 
+// step builds one training step on the batch x, labels: the loss, the
+// optimizer's update of the variables, and the statistics with the step's
+// loss and accuracy in row step.
+func (t *trainSteps) step(scope *model.Scope, x, labels, step, stats *graph.Node) *graph.Node {
+	g := x.Graph()
+	target := oneHot(labels)
+	probs := t.net.probabilities(t.net.Logits(scope, x), t.mode)
+	train.AddMainLoss(t.net.scalarLoss(probs, target))
+	loss := train.TotalLoss(g)
+	t.opt.UpdateGraph(scope, g, loss)
+	train.ExecPerStepUpdateGraphFn(g)
+	return record(stats, step, loss, Accuracy(probs, target))
+}
+
 // epoch takes one step per batch of the examples in order (indices into
 // the training set) and returns each step's loss and accuracy, read once
 // at the end.
 func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, accs []float64, err error) {
 	groups := splitIndices(order, t.batchSize)
-	var next func(i int) ([]any, func(), error)
+	var (
+		perm    *tensors.Tensor // The order, sent once per epoch (resident data).
+		batches *batchStream    // Host batches.
+	)
 	if t.resident != nil {
-		// The order goes to the backend once per epoch.
-		perm := make([]int32, len(order))
+		flat := make([]int32, len(order))
 		for i, o := range order {
-			perm[i] = int32(o)
+			flat[i] = int32(o)
 		}
-		permT := tensors.FromFlatDataAndDimensions(perm, len(perm))
-		defer permT.FinalizeAll()
-		next = func(i int) ([]any, func(), error) {
-			start := scalarI32(i * t.batchSize)
-			return []any{t.resident.x, t.resident.y, permT, start}, func() { start.FinalizeAll() }, nil
-		}
+		perm = tensors.FromFlatDataAndDimensions(flat, len(flat))
+		defer perm.FinalizeAll()
 	} else {
-		batches := prefetch(t.backend, t.host, groups)
+		batches = prefetch(t.backend, t.host, groups)
 		defer batches.stop()
-		next = func(int) ([]any, func(), error) {
-			b, err := batches.next()
-			if err != nil {
-				return nil, nil, err
-			}
-			return []any{b.x, b.y}, b.free, nil
-		}
 	}
 	stats := tensors.FromShape(shapeF32(len(groups), 2))
-	for i, idx := range groups {
-		e, err := t.exec(len(idx))
-		if err != nil {
-			stats.FinalizeAll()
-			return nil, nil, err
-		}
-		batch, free, err := next(i)
-		if err != nil {
-			stats.FinalizeAll()
-			return nil, nil, err
-		}
-		step := scalarI32(i)
-		out, err := e.Call(append([]any{step, stats}, batch...)...)
-		free()
-		step.FinalizeAll()
+	first := 0
+	if t.loop != nil {
+		// All the full batches in one call; a smaller last one after it.
+		out, err := t.loop.Call(t.resident.x, t.resident.y, perm, stats)
 		stats.FinalizeAll()
+		if err != nil {
+			return nil, nil, fmt.Errorf("training steps 1 to %d: %w", len(order)/t.batchSize, err)
+		}
+		stats, first = out[0], len(order)/t.batchSize
+		if onStep != nil && first > 0 {
+			onStep(first, len(groups))
+		}
+	}
+	for i := first; i < len(groups); i++ {
+		e, err := t.exec(len(groups[i]))
+		if err != nil {
+			stats.FinalizeAll()
+			return nil, nil, err
+		}
+		args := []any{scalarI32(i), stats}
+		var b *batch
+		if t.resident != nil {
+			args = append(args, t.resident.x, t.resident.y, perm, scalarI32(i*t.batchSize))
+		} else {
+			if b, err = batches.next(); err != nil {
+				stats.FinalizeAll()
+				return nil, nil, err
+			}
+			args = append(args, b.x, b.y)
+		}
+		out, err := e.Call(args...)
+		if b != nil {
+			b.free()
+		}
+		for _, a := range args[:2] {
+			a.(*tensors.Tensor).FinalizeAll()
+		}
+		if t.resident != nil {
+			args[len(args)-1].(*tensors.Tensor).FinalizeAll()
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("training step %d: %w", i+1, err)
 		}
@@ -122,6 +150,62 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 		}
 	}
 	return readStats(stats)
+}
+
+// newLoop builds the graph that takes steps full batches of the resident
+// training set in one call: a graph.While whose state is the step number,
+// the statistics and every variable of the store, and whose body is the
+// step of trainSteps.step. All the variables the step uses must exist
+// before (the network's are created by the first validation, SGD's are
+// created here); the body creating one is an error when it is compiled.
+//
+// GoMLX's XLA backend runs it. Its pure-Go backend has While but fails on
+// a gradient inside its body ("input 0 for node Mul not computed yet").
+func (t *trainSteps) newLoop(steps int) (*model.Exec, error) {
+	size := t.batchSize
+	e, err := model.NewExec(t.backend, t.store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		images, labels, order, stats := in[0], in[1], in[2], in[3]
+		g := images.Graph()
+		scope.SetTraining(g, true)
+		var vars []*model.Variable
+		state := []*graph.Node{graph.ScalarZero(g, dtypes.Int32), stats}
+		for v := range t.store.IterVariables() {
+			vars = append(vars, v)
+			state = append(state, v.NodeValue(g))
+		}
+		params := func(g *graph.Graph) []*graph.Node {
+			ps := make([]*graph.Node, len(state))
+			for j, s := range state {
+				ps[j] = graph.Parameter(g, fmt.Sprintf("state_%d", j), s.Shape())
+			}
+			return ps
+		}
+		cond := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node {
+			return []*graph.Node{graph.LessThan(params(g)[0], graph.Const(g, int32(steps)))}
+		})
+		body := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node {
+			ps := params(g)
+			for j, v := range vars {
+				v.SetNodeValue(ps[2+j])
+			}
+			i := ps[0]
+			idx := graph.Reshape(rows(order, graph.MulScalar(i, size), size), size, 1)
+			out := []*graph.Node{graph.AddScalar(i, 1), t.step(scope, graph.Gather(images, idx), graph.Gather(labels, idx), i, ps[1])}
+			for _, v := range vars {
+				out = append(out, v.NodeValue(g))
+			}
+			return out
+		})
+		final := graph.While(cond, body, state...)
+		for j, v := range vars {
+			v.SetNodeValue(final[2+j])
+		}
+		return []*graph.Node{final[1]}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the training loop: %w", err)
+	}
+	return e.WithName(fmt.Sprintf("train_epoch_%dx%d", steps, size)), nil
 }
 
 // evaluator runs a network's forward pass, loss and accuracy over a

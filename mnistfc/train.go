@@ -135,6 +135,19 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		if r.steps.resident, err = upload(backend, data.Train); err != nil {
 			return nil, err
 		}
+		loop := epochLoop(cfg.Backend, cfg.Optimizer)
+		if o.loop != nil {
+			loop = *o.loop
+		}
+		if steps := data.Train.Len() / cfg.BatchSize; loop && steps > 0 {
+			// SGD's variables are created now, so that the loop's body finds them.
+			optimizer.LearningRateVar(store.RootScope(), dtypes.Float32, cfg.LearningRate)
+			optimizer.GetGlobalStepVar(store)
+			if r.steps.loop, err = r.steps.newLoop(steps); err != nil {
+				r.free()
+				return nil, err
+			}
+		}
 	}
 	if r.valSet, err = upload(backend, data.Validation); err != nil {
 		r.free()
