@@ -12,11 +12,12 @@ func TestNewBackend(t *testing.T) {
 	if err != nil {
 		t.Fatalf("default backend: %v", err)
 	}
-	if !strings.Contains(strings.ToLower(b.Name()+b.Description()), "go") {
-		t.Errorf("default backend is %q (%s), want the pure-Go one", b.Name(), b.Description())
+	auto := AutoBackend()
+	if kind, _, _ := strings.Cut(auto, ":"); !strings.Contains(strings.ToLower(b.Name()), kind) {
+		t.Errorf("default backend is %q (%s), want AutoBackend's %q", b.Name(), b.Description(), auto)
 	}
-	if got := ResolveBackendName(""); got != DefaultBackend {
-		t.Errorf("ResolveBackendName(\"\") = %q, want %q", got, DefaultBackend)
+	if got := ResolveBackendName(""); got != auto {
+		t.Errorf("ResolveBackendName(\"\") = %q, want AutoBackend's %q", got, auto)
 	}
 	t.Setenv("GOMLX_BACKEND", "xla:cuda")
 	if got := ResolveBackendName(""); got != "xla:cuda" {

@@ -95,6 +95,12 @@ func XLACPUPlugin() (path string, searched []string) {
 	return "", searched
 }
 
+// xlaCPUInstalled says whether XLACPUPlugin finds a plugin.
+func xlaCPUInstalled() bool {
+	path, _ := XLACPUPlugin()
+	return path != ""
+}
+
 // resolveXLAConfig returns the go-xla configuration for an
 // "xla:<plugin>[,options]" backend name's config: for the plugin "cpu", the
 // absolute path of the CPU plugin found in the project's places

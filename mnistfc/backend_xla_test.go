@@ -180,3 +180,28 @@ func TestXLACPUFeedsAgree(t *testing.T) {
 		}
 	}
 }
+
+// AutoBackend picks xla:cpu exactly when a plugin file is where
+// XLACPUPlugin looks (stand-in files: nothing is loaded), and says so.
+func TestAutoBackend(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	dir := t.TempDir()
+	saved := xlaCPUPluginDirs
+	t.Cleanup(func() { xlaCPUPluginDirs = saved })
+	xlaCPUPluginDirs = func() []string { return []string{dir} }
+	if got := AutoBackend(); got != DefaultBackend {
+		t.Errorf("no plugin: AutoBackend() = %q, want %q", got, DefaultBackend)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := AutoBackend(); got != "xla:cpu" {
+		t.Errorf("plugin installed: AutoBackend() = %q, want xla:cpu", got)
+	}
+	if got := BackendLabel(""); !strings.HasPrefix(got, "xla:cpu (picked") {
+		t.Errorf("BackendLabel(\"\") = %q, want it to say xla:cpu was picked", got)
+	}
+	if got := BackendLabel("go"); got != "go" {
+		t.Errorf("BackendLabel(\"go\") = %q", got)
+	}
+}

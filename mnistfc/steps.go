@@ -110,8 +110,8 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 			return nil, nil, fmt.Errorf("training steps 1 to %d: %w", len(order)/t.batchSize, err)
 		}
 		stats, first = out[0], len(order)/t.batchSize
-		if onStep != nil && first > 0 {
-			onStep(first, len(groups))
+		for i := 1; onStep != nil && i <= first; i++ {
+			onStep(i, len(groups)) // After the fact: the loop ran them all in one call.
 		}
 	}
 	for i := first; i < len(groups); i++ {

@@ -47,7 +47,7 @@ func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
 	fs.StringVar(&c.cfg.Init, "init", c.cfg.Init, `initial weights: "default" (uniform ±1/sqrt(fan-in), drawn from -seed) or "torch" (what torch.manual_seed(seed) and the original's nn.Linear layers draw, and its DataLoader's batch order)`)
 	fs.StringVar(&c.cfg.Optimizer, "optimizer", c.cfg.Optimizer, `optimizer: "sgd" (plain SGD, the original's) or "adam"`)
 	fs.StringVar(&c.softmax, "softmax", "row", `softmax: "row" (correct) or "batch" (the original notebook's normalisation over the batch axis)`)
-	fs.StringVar(&c.cfg.Backend, "backend", "", `GoMLX backend: "go" (default, pure Go), "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so", or "onnx" (ONNX Runtime, in builds with -tags onnx); default $GOMLX_BACKEND, else "go"`)
+	fs.StringVar(&c.cfg.Backend, "backend", "", `GoMLX backend: "go" (pure Go), "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so", or "onnx" (ONNX Runtime, in builds with -tags onnx); default $GOMLX_BACKEND, else the fastest installed: "xla:cpu" after make xla-cpu, otherwise "go"`)
 	fs.StringVar(&c.cfg.DataDir, "data", "", "folder of MNIST-like IDX files (default: the official MNIST files of the GoMNIST Go module)")
 }
 

@@ -91,7 +91,7 @@ func runSweep(args []string, stdout io.Writer) error {
 		}
 		defer state.close()
 	}
-	fmt.Fprintf(stdout, "Sweep: %d runs of %d epochs, softmax %s, backend %s\n", len(cfgs), base.Epochs, base.Softmax, mnistfc.ResolveBackendName(base.Backend))
+	fmt.Fprintf(stdout, "Sweep: %d runs of %d epochs, softmax %s, backend %s\n", len(cfgs), base.Epochs, base.Softmax, mnistfc.BackendLabel(base.Backend))
 	if *resume {
 		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), len(cfgs)-len(done))
 	}
