@@ -201,5 +201,6 @@ func (m *Model) evaluate(d *Dataset, backend string) (loss, acc float64, probs [
 		return 0, 0, nil, err
 	}
 	defer set.free()
+	defer eval.finalize()
 	return eval.evaluate(set, max(m.BatchSize, 1), PhaseTest, nil)
 }

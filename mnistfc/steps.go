@@ -66,6 +66,16 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 	return t.execs[size], nil
 }
 
+// finalize frees the compiled graphs.
+func (t *trainSteps) finalize() {
+	for _, e := range t.execs {
+		e.Finalize()
+	}
+	if t.loop != nil {
+		t.loop.Finalize()
+	}
+}
+
 // step builds one training step on the batch x, labels: the loss, the
 // optimizer's update of the variables, and the statistics with the step's
 // loss and accuracy in row step.
@@ -249,6 +259,13 @@ func (e *evaluator) exec(size int) (*model.Exec, error) {
 	}
 	e.execs[size] = ex.WithName(fmt.Sprintf("eval_step_%d", size))
 	return e.execs[size], nil
+}
+
+// finalize frees the compiled graphs.
+func (e *evaluator) finalize() {
+	for _, ex := range e.execs {
+		ex.Finalize()
+	}
 }
 
 // newEvaluatorFor returns an evaluator of net with the given weights.

@@ -178,6 +178,9 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 }
 
 func (r *run) free() {
+	// The compiled graphs go with the run: a sweep compiles new ones per run.
+	r.steps.finalize()
+	r.eval.finalize()
 	if r.steps.resident != nil {
 		r.steps.resident.free()
 	}
