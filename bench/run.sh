@@ -61,7 +61,8 @@ go_bench() {
     END { print (s == "" ? "-" : s), (m == "" ? "-" : m) }' "$OUT/$name-bench.txt")
   [ "$SPE" != "-" ] || die "no s/epoch metric in the Go benchmark output ($OUT/$name-bench.txt)"
 }
-go_bench go
+# The pure-Go row names its backend: the default is now the fastest installed.
+GOMLX_BACKEND=${GOMLX_BACKEND:-go} go_bench go
 GO_SPE=$SPE GO_RSS=$RSS
 
 # (b2) Go on the ONNX Runtime backend (build tag onnx).
