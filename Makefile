@@ -48,6 +48,12 @@ sweep:
 bench:
 	bench/run.sh
 
+# make bench plus today's peers: PyTorch 2.x from PyPI (~5.6 GB venv in
+# .tools/bench-venv, bench/install-peers.sh) and JAX on the CPU.
+.PHONY: bench-peers
+bench-peers:
+	BENCH_PEERS=1 BENCH_TORCH_LEAN=1 bench/run.sh
+
 # Regenerates mnistfc/testdata/torch_golden.json, the PyTorch side of the
 # torch-identical golden test (mnistfc/torchrng_test.go, golden_test.go):
 # initial weights, batch orders, per-step losses of epoch 1 (Debian's torch).
