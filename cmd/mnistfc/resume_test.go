@@ -122,7 +122,7 @@ func TestSweepKilledThenResumed(t *testing.T) {
 // exits with status 130, and -resume finishes the sweep.
 func TestSweepInterrupted(t *testing.T) {
 	out := t.TempDir()
-	args := []string{"sweep", "-hiddens", "4,8,12", "-lrs", "0.1", "-epochs", "1", "-out", out}
+	args := []string{"sweep", "-hiddens", "4,8,12", "-lrs", "0.1", "-epochs", "1", "-parallel", "1", "-out", out}
 	cmd, lines, stderr := start(t, args...)
 	waitFor(t, lines, "[1/3]")
 	cmd.Process.Signal(os.Interrupt)
