@@ -37,6 +37,7 @@ type trainSteps struct {
 	batchSize int
 	host      *Dataset
 	resident  *deviceSet          // Nil: batches from host.
+	spare     chan *batch         // Host batches whose step is done, to fill again.
 	execs     map[int]*model.Exec // By batch size: the last batch may be smaller. Each is compiled once.
 	// loop, when set, takes all the full batches of an epoch in one call
 	// (resident data only).
@@ -66,8 +67,11 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 	return t.execs[size], nil
 }
 
-// finalize frees the compiled graphs.
+// finalize frees the compiled graphs and the spare batches.
 func (t *trainSteps) finalize() {
+	for t.spare != nil && len(t.spare) > 0 {
+		(<-t.spare).free()
+	}
 	for _, e := range t.execs {
 		e.Finalize()
 	}
@@ -107,7 +111,10 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 		perm = tensors.FromFlatDataAndDimensions(flat, len(flat))
 		defer perm.FinalizeAll()
 	} else {
-		batches = prefetch(t.backend, t.host, groups)
+		if t.spare == nil {
+			t.spare = make(chan *batch, 3)
+		}
+		batches = prefetch(t.backend, t.host, groups, t.spare)
 		defer batches.stop()
 	}
 	stats := tensors.FromShape(shapeF32(len(groups), 2))
@@ -143,7 +150,12 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 		}
 		out, err := e.Call(args...)
 		if b != nil {
-			b.free()
+			// The step has read it (calls return when done): fill it again.
+			select {
+			case t.spare <- b:
+			default:
+				b.free()
+			}
 		}
 		for _, a := range args[:2] {
 			a.(*tensors.Tensor).FinalizeAll()
