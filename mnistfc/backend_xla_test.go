@@ -205,3 +205,10 @@ func TestAutoBackend(t *testing.T) {
 		t.Errorf("BackendLabel(\"go\") = %q", got)
 	}
 }
+
+// TestXLACPUSweepReusesRuns: checkSweepReusesRuns on xla:cpu (resident
+// data, While loop).
+func TestXLACPUSweepReusesRuns(t *testing.T) {
+	xlaCPUOrSkip(t)
+	checkSweepReusesRuns(t, "xla:cpu")
+}

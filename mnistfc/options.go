@@ -21,6 +21,8 @@ type options struct {
 	resident *bool
 	// loop, when set, overrides epochLoop (tests).
 	loop *bool
+	// pool, when set, lends finished runs to the next ones (Sweep).
+	pool *runPool
 }
 
 // WithData trains on already loaded data instead of loading it from Config.DataDir.

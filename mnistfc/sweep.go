@@ -122,7 +122,10 @@ func SweepContext(ctx context.Context, data *Data, cfgs []Config, parallel int, 
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, parallel)
 	)
-	runOpts := append([]Option{WithData(data)}, opts...)
+	// Runs with the same graphs reuse them (and the data on the backend).
+	pool := newRunPool(parallel)
+	defer pool.free()
+	runOpts := append([]Option{WithData(data), func(o *options) { o.pool = pool }}, opts...)
 	// Start the costliest runs first, so that a long run does not start
 	// last and leave the other cores idle at the end.
 	order := make([]int, len(cfgs))

@@ -76,11 +76,27 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRun(cfg, net, backend, data, o)
+	var r *run
+	key, pooled := o.pool.key(cfg, backendName, data, o)
+	if pooled {
+		r = o.pool.take(key)
+	}
+	if r != nil {
+		err = r.reset(cfg, o)
+	} else {
+		r, err = newRun(cfg, net, backend, data, o)
+	}
 	if err != nil {
+		if r != nil {
+			r.free()
+		}
 		return nil, err
 	}
-	defer r.free()
+	if pooled {
+		defer o.pool.put(key, r)
+	} else {
+		defer r.free()
+	}
 	r.res.Backend = backendName
 	if err := r.trainEpochs(); err != nil {
 		return nil, err
@@ -103,6 +119,7 @@ type run struct {
 	steps   *trainSteps
 	eval    *evaluator
 	valSet  *deviceSet
+	testSet *deviceSet      // Sent at the first test.
 	torch   *TorchGenerator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
 }
 
@@ -184,9 +201,51 @@ func (r *run) free() {
 	if r.steps.resident != nil {
 		r.steps.resident.free()
 	}
-	if r.valSet != nil {
-		r.valSet.free()
+	for _, set := range []*deviceSet{r.valSet, r.testSet} {
+		if set != nil {
+			set.free()
+		}
 	}
+}
+
+// reset makes r, a finished run with the same graphs (see runPool.key),
+// ready to train cfg: new initial weights, learning rate and step count,
+// and a new result. The compiled graphs, the data on the backend and the
+// spare batches stay.
+func (r *run) reset(cfg Config, o *options) error {
+	store := r.store
+	store.SetParam(SeedParam, int64(cfg.Seed))
+	if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+		return fmt.Errorf("seeding the initializers: %w", err)
+	}
+	r.torch = nil
+	p := InitParams(cfg.HiddenDim, cfg.Seed) // What FullyConnected's initializers draw.
+	if cfg.Init == InitTorch {
+		r.torch = NewTorchGenerator(cfg.Seed)
+		p = r.torch.InitParams(cfg.HiddenDim)
+	}
+	for _, w := range p.Weights() {
+		if err := store.GetVariable("/" + w.Name).SetValue(tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
+			return fmt.Errorf("setting the initial weights: %w", err)
+		}
+	}
+	// SGD's variables (runPool.key pools SGD runs only).
+	if err := optimizer.LearningRateVar(store.RootScope(), dtypes.Float32, cfg.LearningRate).SetValue(tensors.FromScalar(float32(cfg.LearningRate))); err != nil {
+		return fmt.Errorf("setting the learning rate: %w", err)
+	}
+	if err := optimizer.GetGlobalStepVar(store).SetValue(tensors.FromScalar(int64(0))); err != nil {
+		return fmt.Errorf("resetting the step count: %w", err)
+	}
+	r.cfg, r.o = cfg, o
+	r.res = &Result{Config: cfg, Network: r.net.Name, Snapshots: map[int]Weights{}}
+	var err error
+	if r.res.Initial, err = storeWeights(store); err != nil {
+		return err
+	}
+	if o.keep[0] {
+		r.res.Snapshots[0] = r.res.Initial.Clone()
+	}
+	return nil
 }
 
 // newOptimizer returns the GoMLX optimizer named by cfg.Optimizer.
@@ -339,12 +398,14 @@ func (r *run) test() error {
 			return fmt.Errorf("restoring the best weights: %w", err)
 		}
 	}
-	testSet, err := upload(r.backend, r.data.Test)
-	if err != nil {
-		return err
+	if r.testSet == nil {
+		var err error
+		if r.testSet, err = upload(r.backend, r.data.Test); err != nil {
+			return err
+		}
 	}
-	defer testSet.free()
-	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = r.eval.evaluate(testSet, r.cfg.TestBatchSize, PhaseTest, r.o.onBatch); err != nil {
+	var err error
+	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = r.eval.evaluate(r.testSet, r.cfg.TestBatchSize, PhaseTest, r.o.onBatch); err != nil {
 		return err
 	}
 	res.Tested = true

@@ -253,3 +253,41 @@ func TestResidentDataMatchesHostBatches(t *testing.T) {
 		}
 	}
 }
+
+// checkSweepReusesRuns: a sweep's runs reuse each other's graphs and data
+// (runPool) and still give what each run gives alone, with both inits.
+func checkSweepReusesRuns(t *testing.T, backend string) {
+	t.Helper()
+	full := officialData(t)
+	data := &Data{Train: full.Train.Subset(identity(3000)), Validation: full.Validation.Subset(identity(1000)), Test: full.Test.Subset(identity(1000))}
+	base := DefaultConfig()
+	base.Backend, base.Epochs = backend, 2
+	var cfgs []Config
+	for _, init := range []string{InitDefault, InitTorch} {
+		b := base
+		b.Init = init
+		cfgs = append(cfgs, Configs(b, Grid([]int{8, 16}, []float64{0.1, 0.5}), 2)...)
+	}
+	pool := newRunPool(2)
+	defer pool.free()
+	swept, err := Sweep(data, cfgs, 2, nil, func(o *options) { o.pool = pool })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pool.reused < len(cfgs)/2 {
+		t.Errorf("%s: %d of %d runs reused another's graphs", backend, pool.reused, len(cfgs))
+	}
+	for i, cfg := range cfgs {
+		alone, err := Train(cfg, WithData(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := swept[i]
+		if !reflect.DeepEqual(s.History, alone.History) || s.TestLoss != alone.TestLoss || !reflect.DeepEqual(s.Initial, alone.Initial) {
+			t.Errorf("%s: hidden %d, lr %g, seed %d, init %s: swept %v (test loss %v), alone %v (test loss %v)", backend,
+				cfg.HiddenDim, cfg.LearningRate, cfg.Seed, cfg.Init, s.History.ValAccuracies, s.TestLoss, alone.History.ValAccuracies, alone.TestLoss)
+		}
+	}
+}
+
+func TestSweepReusesRuns(t *testing.T) { checkSweepReusesRuns(t, "go") }
