@@ -41,7 +41,6 @@ T0 = time.perf_counter()
 import argparse
 import json
 import os
-import resource
 import sys
 
 EXIT_USAGE = 2
@@ -115,7 +114,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
          f"(.tools/bench-venv/bin/python)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mnist_idx import load_mnist, normalise, split_indices  # noqa: E402
+from mnist_idx import load_mnist, normalise, run_summary, split_indices  # noqa: E402
 
 
 # ---------------------------------------------------------------- model
@@ -340,20 +339,8 @@ def main(args):
             "seed": args.seed,
             "seconds_per_epoch": spe,
             "includes_compile": len(epoch_seconds) == 1,
-            "first_epoch_seconds": epoch_seconds[0],
-            "epoch_seconds": epoch_seconds,
-            "data_seconds": t_data - T0,
-            "train_seconds": train_seconds,
-            "total_seconds": total,
-            "best_epoch": best_epoch,
-            "best_val_acc": best_acc,
-            "final_train_acc": last["train_acc"],
-            "final_train_loss": last["train_loss"],
-            "final_val_acc": last["val_acc"],
-            "final_val_loss": last["val_loss"],
-            "test_acc": test_acc,
-            "test_loss": test_loss,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            **run_summary(epoch_seconds, t_data - T0, train_seconds, total, best_epoch, best_acc, last,
+                          test_acc, test_loss),
             "jax": jax.__version__,
             "jaxlib": jaxlib.__version__,
         }), flush=True)

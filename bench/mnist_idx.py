@@ -8,6 +8,7 @@ Go program reads.
 """
 import gzip
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -111,3 +112,25 @@ def split_indices(n, val_ratio, seed):
     n_val = int(np.ceil(val_ratio * n))
     perm = np.random.RandomState(seed).permutation(n)
     return perm[n_val:], perm[:n_val]
+
+
+def run_summary(epoch_seconds, data_seconds, train_seconds, total_seconds, best_epoch, best_acc, last,
+                test_acc, test_loss):
+    """The fields every reference's --json line shares: timings, the best
+    epoch, the last epoch's numbers, the test result and the peak RSS."""
+    return {
+        "first_epoch_seconds": epoch_seconds[0],
+        "epoch_seconds": epoch_seconds,
+        "data_seconds": data_seconds,
+        "train_seconds": train_seconds,
+        "total_seconds": total_seconds,
+        "best_epoch": best_epoch,
+        "best_val_acc": best_acc,
+        "final_train_acc": last["train_acc"],
+        "final_train_loss": last["train_loss"],
+        "final_val_acc": last["val_acc"],
+        "final_val_loss": last["val_loss"],
+        "test_acc": test_acc,
+        "test_loss": test_loss,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }

@@ -46,7 +46,6 @@ import copy
 import enum
 import json
 import os
-import resource
 import sys
 
 EXIT_USAGE = 2
@@ -94,7 +93,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 # The MNIST files: bench/mnist_idx.py (shared with bench/jax_reference.py).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, load_mnist  # noqa: E402,F401
+from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, load_mnist, run_summary  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- arguments
@@ -512,20 +511,8 @@ def main(argv):
             "softmax": args.softmax,
             "seed": args.seed,
             "seconds_per_epoch": train_seconds / args.epochs,
-            "first_epoch_seconds": epoch_seconds[0],
-            "epoch_seconds": epoch_seconds,
-            "data_seconds": t_data - T0,
-            "train_seconds": train_seconds,
-            "total_seconds": total,
-            "best_epoch": best_epoch,
-            "best_val_acc": best_acc,
-            "final_train_acc": last["train_acc"],
-            "final_train_loss": last["train_loss"],
-            "final_val_acc": last["val_acc"],
-            "final_val_loss": last["val_loss"],
-            "test_acc": test_acc,
-            "test_loss": test_loss,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            **run_summary(epoch_seconds, t_data - T0, train_seconds, total, best_epoch, best_acc, last,
+                          test_acc, test_loss),
             "torch": torch.__version__,
         }), flush=True)
     return 0
