@@ -72,20 +72,9 @@ def parse_args(argv):
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     a = p.parse_args(argv)
-    if a.hidden < 1:
-        p.error(f"--hidden must be >= 1, got {a.hidden}")
-    if not a.lr > 0:
-        p.error(f"--lr must be > 0, got {a.lr}")
-    if a.epochs < 1:
-        p.error(f"--epochs must be >= 1, got {a.epochs}")
-    if a.batch < 1:
-        p.error(f"--batch must be >= 1, got {a.batch}")
-    if not 0.0 < a.val_ratio < 1.0:
-        p.error(f"--val-ratio must be in (0,1), got {a.val_ratio}")
-    if a.threads < 1:
-        p.error(f"--threads must be >= 1, got {a.threads}")
-    if a.seed < 0:
-        p.error(f"--seed must be >= 0, got {a.seed}")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mnist_idx import check_common_args  # Needs numpy only: before jax is imported.
+    check_common_args(p, a)
     return a
 
 

@@ -134,3 +134,21 @@ def run_summary(epoch_seconds, data_seconds, train_seconds, total_seconds, best_
         "test_loss": test_loss,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
+
+
+def check_common_args(parser, a):
+    """Rejects, with parser.error, bad values of the flags the references share."""
+    if a.hidden < 1:
+        parser.error(f"--hidden must be >= 1, got {a.hidden}")
+    if not a.lr > 0:
+        parser.error(f"--lr must be > 0, got {a.lr}")
+    if a.epochs < 1:
+        parser.error(f"--epochs must be >= 1, got {a.epochs}")
+    if a.batch < 1:
+        parser.error(f"--batch must be >= 1, got {a.batch}")
+    if not 0.0 < a.val_ratio < 1.0:
+        parser.error(f"--val-ratio must be in (0,1), got {a.val_ratio}")
+    if a.threads < 1:
+        parser.error(f"--threads must be >= 1, got {a.threads}")
+    if a.seed < 0:
+        parser.error(f"--seed must be >= 0, got {a.seed}")

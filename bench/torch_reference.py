@@ -93,7 +93,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 # The MNIST files: bench/mnist_idx.py (shared with bench/jax_reference.py).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, load_mnist, run_summary  # noqa: E402,F401
+from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, check_common_args, load_mnist, run_summary  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- arguments
@@ -132,22 +132,9 @@ def parse_args(argv):
                         "training images train, the last ceil(val-ratio*60000) validate; --hidden, "
                         "--lr, --batch, --seed apply)")
     a = p.parse_args(argv)
-    if a.hidden < 1:
-        p.error(f"--hidden must be >= 1, got {a.hidden}")
-    if not a.lr > 0:
-        p.error(f"--lr must be > 0, got {a.lr}")
-    if a.epochs < 1:
-        p.error(f"--epochs must be >= 1, got {a.epochs}")
-    if a.batch < 1:
-        p.error(f"--batch must be >= 1, got {a.batch}")
-    if not 0.0 < a.val_ratio < 1.0:
-        p.error(f"--val-ratio must be in (0,1), got {a.val_ratio}")
-    if a.threads < 1:
-        p.error(f"--threads must be >= 1, got {a.threads}")
+    check_common_args(p, a)
     if a.blas_threads is not None and a.blas_threads < 0:
         p.error(f"--blas-threads must be >= 0, got {a.blas_threads}")
-    if a.seed < 0:
-        p.error(f"--seed must be >= 0, got {a.seed}")
     if a.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: torch.cuda.is_available() is False on this machine")
     return a
