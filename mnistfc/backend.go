@@ -133,24 +133,36 @@ func SpeedHint(name string) string {
 	return ""
 }
 
-// residentTrainingData says whether training on the named backend keeps
-// the whole training set on the backend, each step picking its batch there
-// (XLA: on a GPU this is what keeps the device busy), or sends each step a
-// batch copied on the host while the previous step runs (the pure-Go
-// backend, ONNX Runtime). Measured with BenchmarkEpoch, alternating, on a
-// 2-core CPU: xla:cpu 0.37-0.45 s/epoch resident vs 0.48-0.50 host
-// batches; go 0.62-0.64 vs 0.59-0.61 (the gather runs between steps
-// instead of beside them); onnx 1.70-2.02 vs 0.46-0.60 (ONNX Runtime's
-// Gather on the whole training set).
-func residentTrainingData(backendName string) bool {
-	kind, _, _ := strings.Cut(ResolveBackendName(backendName), ":")
-	return kind == "xla" || kind == "stablehlo"
+// feed is how a run's training steps get their batches (see trainSteps).
+type feed struct {
+	// resident: the training set is on the backend for the whole run and
+	// each step gathers its batch there; otherwise each step gets a batch
+	// copied on the host while the previous step runs.
+	resident bool
+	// loop: all the full batches of an epoch in one call, a graph.While on
+	// the device (trainSteps.newLoop); resident data only.
+	loop bool
 }
 
-// epochLoop says whether training on the named backend with the named
-// optimizer takes all the full batches of an epoch in one call (a
-// graph.While on the device; see trainSteps.newLoop): on XLA with SGD.
-func epochLoop(backendName, opt string) bool {
-	kind, _, _ := strings.Cut(ResolveBackendName(backendName), ":")
-	return (kind == "xla" || kind == "stablehlo") && (opt == OptimizerSGD || opt == "")
+// feedFor returns the feed of a run of cfg: on XLA the training set stays
+// on the device (on a GPU this is what keeps it busy) and, with SGD, an
+// epoch is one call; the pure-Go backend and ONNX Runtime get host batches.
+// Measured with BenchmarkEpoch, alternating, on a 2-core CPU: xla:cpu
+// 0.37-0.44 s/epoch with host batches, 0.30-0.39 resident, 0.29-0.32 with
+// the loop; go 0.59-0.61 with host batches vs 0.62-0.64 resident (the
+// gather runs between steps instead of beside them); onnx 0.46-0.60 vs
+// 1.70-2.02 (ONNX Runtime's Gather on the whole training set). The pure-Go
+// backend fails on the loop. Tests override both through options.
+func feedFor(cfg Config, o *options) feed {
+	kind, _, _ := strings.Cut(ResolveBackendName(cfg.Backend), ":")
+	xla := kind == "xla" || kind == "stablehlo"
+	f := feed{resident: xla, loop: xla && (cfg.Optimizer == OptimizerSGD || cfg.Optimizer == "")}
+	if o.resident != nil {
+		f.resident = *o.resident
+	}
+	if o.loop != nil {
+		f.loop = *o.loop
+	}
+	f.loop = f.loop && f.resident
+	return f
 }

@@ -17,9 +17,9 @@ type options struct {
 	onEpoch func(EpochStats)
 	onBatch func(phase Phase, done, total int)
 	keep    map[int]bool
-	// resident, when set, overrides residentTrainingData (tests).
+	// resident, when set, overrides feedFor's choice (tests).
 	resident *bool
-	// loop, when set, overrides epochLoop (tests).
+	// loop, when set, overrides feedFor's choice (tests).
 	loop *bool
 	// pool, when set, lends finished runs to the next ones (Sweep).
 	pool *runPool

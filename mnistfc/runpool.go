@@ -24,30 +24,24 @@ type pooledRun struct {
 
 // runKey says which runs share their graphs and data.
 type runKey struct {
-	backend                        string
-	data                           *Data
-	hidden, batch, testBatch       int
-	softmax                        SoftmaxMode
-	resident, loop, residentForced bool
+	backend                  string
+	data                     *Data
+	hidden, batch, testBatch int
+	softmax                  SoftmaxMode
+	feed                     feed
 }
 
 func newRunPool(max int) *runPool { return &runPool{max: max} }
 
 // key returns the key of a run of cfg, and whether its run can be pooled:
-// the library's network trained with SGD (whose variables reset knows)
-// and validated every epoch or not, in a pool.
+// with a pool, the library's network trained with SGD (whose variables
+// run.reset knows).
 func (p *runPool) key(cfg Config, backendName string, data *Data, o *options) (runKey, bool) {
 	if p == nil || o.network != nil || !(cfg.Optimizer == OptimizerSGD || cfg.Optimizer == "") {
 		return runKey{}, false
 	}
-	k := runKey{backend: backendName, data: data, hidden: cfg.HiddenDim, batch: cfg.BatchSize, testBatch: cfg.TestBatchSize, softmax: cfg.Softmax}
-	if o.resident != nil {
-		k.residentForced, k.resident = true, *o.resident
-	}
-	if o.loop != nil {
-		k.loop = *o.loop
-	}
-	return k, true
+	return runKey{backend: backendName, data: data, hidden: cfg.HiddenDim, batch: cfg.BatchSize, testBatch: cfg.TestBatchSize,
+		softmax: cfg.Softmax, feed: feedFor(cfg, o)}, true
 }
 
 // take returns an idle run for k, or nil after freeing the oldest idle

@@ -3,9 +3,8 @@ package mnistfc
 import (
 	"fmt"
 
-	"github.com/gomlx/compute/dtypes"
-
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -22,8 +21,7 @@ import (
 // With resident set, the training set is on the backend for the whole run
 // and each step picks its batch from the epoch's order inside the graph;
 // otherwise each step gets a batch copied on the host while the previous
-// step runs. Which is faster depends on the backend (see
-// residentTrainingData).
+// step runs. Which is faster depends on the backend (see feedFor).
 //
 // This is the work of GoMLX's train.Trainer.TrainStep, whose graph it
 // builds the same way (main loss, optimizer, per-step hooks), but the
@@ -54,9 +52,7 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 		scope.SetTraining(g, true)
 		x, labels := in[2], in[3]
 		if t.resident != nil {
-			images, all, order, start := in[2], in[3], in[4], in[5]
-			idx := graph.Reshape(rows(order, start, size), size, 1)
-			x, labels = graph.Gather(images, idx), graph.Gather(all, idx)
+			x, labels = pick(in[2], in[3], in[4], in[5], size)
 		}
 		return []*graph.Node{t.step(scope, x, labels, step, stats)}
 	})
@@ -137,19 +133,19 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 			stats.FinalizeAll()
 			return nil, nil, err
 		}
-		args := []any{scalarI32(i), stats}
 		var b *batch
-		if t.resident != nil {
-			args = append(args, t.resident.x, t.resident.y, perm, scalarI32(i*t.batchSize))
-		} else {
+		if t.resident == nil {
 			if b, err = batches.next(); err != nil {
 				stats.FinalizeAll()
 				return nil, nil, err
 			}
-			args = append(args, b.x, b.y)
 		}
-		out, err := e.Call(args...)
-		if b != nil {
+		step, start := scalarI32(i), scalarI32(i*t.batchSize)
+		var out []*tensors.Tensor
+		if b == nil {
+			out, err = e.Call(step, stats, t.resident.x, t.resident.y, perm, start)
+		} else {
+			out, err = e.Call(step, stats, b.x, b.y)
 			// The step has read it (calls return when done): fill it again.
 			select {
 			case t.spare <- b:
@@ -157,11 +153,8 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 				b.free()
 			}
 		}
-		for _, a := range args[:2] {
-			a.(*tensors.Tensor).FinalizeAll()
-		}
-		if t.resident != nil {
-			args[len(args)-1].(*tensors.Tensor).FinalizeAll()
+		for _, x := range []*tensors.Tensor{step, start, stats} {
+			x.FinalizeAll()
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("training step %d: %w", i+1, err)
@@ -182,7 +175,7 @@ func (t *trainSteps) epoch(order []int, onStep func(done, total int)) (losses, a
 // created here); the body creating one is an error when it is compiled.
 //
 // GoMLX's XLA backend runs it. Its pure-Go backend has While but fails on
-// a gradient inside its body ("input 0 for node Mul not computed yet").
+// this loop ("runtime panic: send on closed channel").
 func (t *trainSteps) newLoop(steps int) (*model.Exec, error) {
 	size := t.batchSize
 	e, err := model.NewExec(t.backend, t.store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
@@ -211,8 +204,8 @@ func (t *trainSteps) newLoop(steps int) (*model.Exec, error) {
 				v.SetNodeValue(ps[2+j])
 			}
 			i := ps[0]
-			idx := graph.Reshape(rows(order, graph.MulScalar(i, size), size), size, 1)
-			out := []*graph.Node{graph.AddScalar(i, 1), t.step(scope, graph.Gather(images, idx), graph.Gather(labels, idx), i, ps[1])}
+			x, y := pick(images, labels, order, graph.MulScalar(i, size), size)
+			out := []*graph.Node{graph.AddScalar(i, 1), t.step(scope, x, y, i, ps[1])}
 			for _, v := range vars {
 				out = append(out, v.NodeValue(g))
 			}
@@ -349,4 +342,11 @@ func (e *evaluator) pass(d *deviceSet, batchSize, count int, phase Phase, onBatc
 func rows(x, start *graph.Node, size int) *graph.Node {
 	idx := graph.Add(graph.Iota(x.Graph(), shapeI32(size), 0), start)
 	return graph.Gather(x, graph.Reshape(idx, size, 1), true)
+}
+
+// pick gathers the size examples at order[start:start+size] of the
+// resident images and labels.
+func pick(images, labels, order, start *graph.Node, size int) (x, y *graph.Node) {
+	idx := graph.Reshape(rows(order, start, size), size, 1)
+	return graph.Gather(images, idx), graph.Gather(labels, idx)
 }

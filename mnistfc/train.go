@@ -144,26 +144,19 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		batchSize: cfg.BatchSize, host: data.Train, execs: map[int]*model.Exec{}}
 	// The validation set, and on some backends the training set, go to the
 	// backend once per run.
-	resident := residentTrainingData(cfg.Backend)
-	if o.resident != nil {
-		resident = *o.resident
-	}
-	if resident {
+	f := feedFor(cfg, o)
+	if f.resident {
 		if r.steps.resident, err = upload(backend, data.Train); err != nil {
 			return nil, err
 		}
-		loop := epochLoop(cfg.Backend, cfg.Optimizer)
-		if o.loop != nil {
-			loop = *o.loop
-		}
-		if steps := data.Train.Len() / cfg.BatchSize; loop && steps > 0 {
-			// SGD's variables are created now, so that the loop's body finds them.
-			optimizer.LearningRateVar(store.RootScope(), dtypes.Float32, cfg.LearningRate)
-			optimizer.GetGlobalStepVar(store)
-			if r.steps.loop, err = r.steps.newLoop(steps); err != nil {
-				r.free()
-				return nil, err
-			}
+	}
+	if steps := data.Train.Len() / cfg.BatchSize; f.loop && steps > 0 {
+		// SGD's variables are created now, so that the loop's body finds them.
+		optimizer.LearningRateVar(store.RootScope(), dtypes.Float32, cfg.LearningRate)
+		optimizer.GetGlobalStepVar(store)
+		if r.steps.loop, err = r.steps.newLoop(steps); err != nil {
+			r.free()
+			return nil, err
 		}
 	}
 	if r.valSet, err = upload(backend, data.Validation); err != nil {
@@ -224,10 +217,8 @@ func (r *run) reset(cfg Config, o *options) error {
 		r.torch = NewTorchGenerator(cfg.Seed)
 		p = r.torch.InitParams(cfg.HiddenDim)
 	}
-	for _, w := range p.Weights() {
-		if err := store.GetVariable("/" + w.Name).SetValue(tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
-			return fmt.Errorf("setting the initial weights: %w", err)
-		}
+	if err := setWeights(store, p.Weights()); err != nil {
+		return fmt.Errorf("setting the initial weights: %w", err)
 	}
 	// SGD's variables (runPool.key pools SGD runs only).
 	if err := optimizer.LearningRateVar(store.RootScope(), dtypes.Float32, cfg.LearningRate).SetValue(tensors.FromScalar(float32(cfg.LearningRate))); err != nil {
@@ -393,18 +384,15 @@ func (r *run) test() error {
 	start := time.Now()
 	// The evaluation graph of the validations reads the store's variables:
 	// set them to the best weights rather than compile another graph.
-	for _, w := range res.Best {
-		if err := r.store.GetVariable("/" + w.Name).SetValue(tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
-			return fmt.Errorf("restoring the best weights: %w", err)
-		}
+	if err := setWeights(r.store, res.Best); err != nil {
+		return fmt.Errorf("restoring the best weights: %w", err)
 	}
+	var err error
 	if r.testSet == nil {
-		var err error
 		if r.testSet, err = upload(r.backend, r.data.Test); err != nil {
 			return err
 		}
 	}
-	var err error
 	if res.TestLoss, res.TestAccuracy, res.TestProbs, err = r.eval.evaluate(r.testSet, r.cfg.TestBatchSize, PhaseTest, r.o.onBatch); err != nil {
 		return err
 	}

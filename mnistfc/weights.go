@@ -85,6 +85,20 @@ func storeWeights(store *model.Store) (Weights, error) {
 	return ws, nil
 }
 
+// setWeights sets the values of the store's variables named in ws.
+func setWeights(store *model.Store, ws Weights) error {
+	for _, w := range ws {
+		v := store.GetVariable("/" + w.Name)
+		if v == nil {
+			return fmt.Errorf("no variable %q", w.Name)
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(w.Values, w.Dims...)); err != nil {
+			return fmt.Errorf("variable %q: %w", w.Name, err)
+		}
+	}
+	return nil
+}
+
 // newStore returns a store holding ws as its variables.
 func newStore(ws Weights) (*model.Store, error) {
 	store := model.NewStore()
