@@ -212,3 +212,8 @@ func TestXLACPUSweepReusesRuns(t *testing.T) {
 	xlaCPUOrSkip(t)
 	checkSweepReusesRuns(t, "xla:cpu")
 }
+
+func TestXLACPUNormaliseGraph(t *testing.T) {
+	xlaCPUOrSkip(t)
+	checkNormaliseGraph(t, "xla:cpu", 1e-6)
+}

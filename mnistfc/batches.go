@@ -10,9 +10,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// deviceSet is a dataset held by the backend: all its images x [N, 784]
-// and labels y [N], sent once per run. The steps pick their batches from
-// it inside the graph, so no example crosses to the backend again.
+// deviceSet is a dataset held by the backend: all its images x [N, 784],
+// raw pixels (uint8), and labels y [N], sent once per run. The graphs pick
+// their batches from it and normalise them (normalise), so no example
+// crosses to the backend again.
 type deviceSet struct {
 	x, y *tensors.Tensor
 	n    int
@@ -23,7 +24,7 @@ type deviceSet struct {
 // on the others they are sent and their host copy freed.
 func upload(backend compute.Backend, d *Dataset) (*deviceSet, error) {
 	n := d.Len()
-	x, err := tensors.FromShapeForBackend(backend, 0, shapeF32(n, NumPixels))
+	x, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Uint8, n, NumPixels))
 	if err != nil {
 		return nil, fmt.Errorf("allocating %d images on the backend: %w", n, err)
 	}
@@ -32,7 +33,7 @@ func upload(backend compute.Backend, d *Dataset) (*deviceSet, error) {
 		x.FinalizeAll()
 		return nil, fmt.Errorf("allocating %d labels on the backend: %w", n, err)
 	}
-	tensors.MustMutableFlatData(x, func(flat []float32) { copy(flat, d.Images) })
+	tensors.MustMutableFlatData(x, func(flat []uint8) { copy(flat, d.Pixels) })
 	tensors.MustMutableFlatData(y, func(flat []int32) {
 		for i, l := range d.Labels {
 			flat[i] = int32(l)
@@ -51,6 +52,18 @@ func upload(backend compute.Backend, d *Dataset) (*deviceSet, error) {
 func (s *deviceSet) free() {
 	s.x.FinalizeAll()
 	s.y.FinalizeAll()
+}
+
+// normalise is Normalise in a graph: x holds raw pixels (uint8). On the
+// pure-Go backend its values equal Normalise's bit for bit. XLA's CPU
+// backend does not divide float32 exactly (v/255 had another last bit for
+// 126 of the 256 values, even with the divisor as a parameter), so there
+// they differ by up to 1e-6 (TestXLACPUNormaliseGraph).
+func normalise(x *graph.Node) *graph.Node {
+	g := x.Graph()
+	c := func(v float32) *graph.Node { return graph.Scalar(g, dtypes.Float32, v) }
+	// Div, not DivScalar: GoMLX's DivScalar multiplies by the inverse.
+	return graph.Div(graph.Sub(graph.Div(graph.ConvertDType(x, dtypes.Float32), c(255)), c(PixelMean)), c(PixelStd))
 }
 
 // batchSizes returns the sizes of the batches that cut n examples into
@@ -105,7 +118,9 @@ type batch struct {
 	x, y *tensors.Tensor
 }
 
-// makeBatch copies the examples at idx of d into new tensors. On backends
+// makeBatch copies the examples at idx of d, normalised, into new
+// tensors. (Normalising here, on the host, keeps it off the step: the
+// batches are filled while the previous step runs.) On backends
 // with buffers shared with Go (the pure-Go backend, XLA on CPU) the tensors
 // are created there, so the step reads them with no further copy.
 func makeBatch(backend compute.Backend, d *Dataset, idx []int) (*batch, error) {
@@ -123,12 +138,12 @@ func makeBatch(backend compute.Backend, d *Dataset, idx []int) (*batch, error) {
 	return b, nil
 }
 
-// fill copies the examples at idx of d into b, whose size is len(idx).
+// fill copies the examples at idx of d, normalised, into b, whose size is len(idx).
 func (b *batch) fill(d *Dataset, idx []int) {
 	x, y := b.x, b.y
 	tensors.MustMutableFlatData(x, func(flat []float32) {
 		for j, i := range idx {
-			copy(flat[j*NumPixels:(j+1)*NumPixels], d.Image(i))
+			normaliseInto(flat[j*NumPixels:(j+1)*NumPixels], d.pixels(i))
 		}
 	})
 	tensors.MustMutableFlatData(y, func(flat []int32) {

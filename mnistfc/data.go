@@ -34,11 +34,13 @@ const (
 	PixelStd  = 0.3081
 )
 
-// Dataset holds normalised images and their labels in memory.
+// Dataset holds images and their labels in memory. The images keep their
+// raw pixel values, one byte each as in the IDX files (a quarter of the
+// memory of float32 pixels); the network sees them normalised (Normalise).
 type Dataset struct {
-	// Images has Len()*NumPixels values, image after image, row-major,
-	// normalised as (pixel/255 - PixelMean) / PixelStd.
-	Images []float32
+	// Pixels has Len()*NumPixels values in [0, 255], image after image,
+	// row-major.
+	Pixels []uint8
 	// Labels holds one class in [0, NumClasses) per image.
 	Labels []uint8
 }
@@ -46,17 +48,50 @@ type Dataset struct {
 // Len returns the number of examples.
 func (d *Dataset) Len() int { return len(d.Labels) }
 
-// Image returns the normalised pixels of example i.
-func (d *Dataset) Image(i int) []float32 { return d.Images[i*NumPixels : (i+1)*NumPixels] }
+// Image returns the pixels of example i normalised as the network sees
+// them (Normalise), in a new slice.
+func (d *Dataset) Image(i int) []float32 {
+	img := make([]float32, NumPixels)
+	normaliseInto(img, d.pixels(i))
+	return img
+}
+
+// pixels returns the raw pixels of example i (not a copy).
+func (d *Dataset) pixels(i int) []uint8 { return d.Pixels[i*NumPixels : (i+1)*NumPixels] }
 
 // Subset returns a new Dataset with the examples at the given indices, in that order.
 func (d *Dataset) Subset(indices []int) *Dataset {
-	s := &Dataset{Images: make([]float32, len(indices)*NumPixels), Labels: make([]uint8, len(indices))}
+	s := &Dataset{Pixels: make([]uint8, len(indices)*NumPixels), Labels: make([]uint8, len(indices))}
 	for j, i := range indices {
-		copy(s.Image(j), d.Image(i))
+		copy(s.pixels(j), d.pixels(i))
 		s.Labels[j] = d.Labels[i]
 	}
 	return s
+}
+
+// Normalise returns pixel value v as the network sees it:
+// (v/255 - PixelMean) / PixelStd, computed in float32 in that order, as
+// the original's transforms (torchvision's ToTensor then Normalize)
+// compute it. The 256 results equal PyTorch's bit for bit (checked with
+// Debian's torch 1.13 and torchvision). The graphs compute the same
+// (normalise), on pixels held by the backend.
+func Normalise(v uint8) float32 {
+	return (float32(v)/255 - float32(PixelMean)) / float32(PixelStd)
+}
+
+// normalisedPixel holds Normalise of every pixel value.
+var normalisedPixel = func() (t [256]float32) {
+	for v := range t {
+		t[v] = Normalise(uint8(v))
+	}
+	return t
+}()
+
+// normaliseInto writes the normalised pixels of src into dst.
+func normaliseInto(dst []float32, src []uint8) {
+	for i, p := range src[:len(dst)] {
+		dst[i] = normalisedPixel[p]
+	}
 }
 
 // File names of the IDX files, as published for MNIST and Fashion-MNIST.
@@ -202,7 +237,7 @@ func checkMD5(path, want string) error {
 }
 
 // ReadDataset reads a pair of IDX image and label files, checks that they
-// agree and that images are 28x28 with labels in [0, 10), and normalises the pixels.
+// agree and that images are 28x28 with labels in [0, 10).
 func ReadDataset(imagesPath, labelsPath string) (*Dataset, error) {
 	pixels, count, rows, cols, err := ReadIDXImages(imagesPath)
 	if err != nil {
@@ -223,15 +258,7 @@ func ReadDataset(imagesPath, labelsPath string) (*Dataset, error) {
 			return nil, fmt.Errorf("%s: label %d of example %d is outside [0, %d)", labelsPath, l, i, NumClasses)
 		}
 	}
-	ds := &Dataset{Images: make([]float32, len(pixels)), Labels: labels}
-	var table [256]float32
-	for v := range table {
-		table[v] = float32((float64(v)/255 - PixelMean) / PixelStd)
-	}
-	for i, p := range pixels {
-		ds.Images[i] = table[p]
-	}
-	return ds, nil
+	return &Dataset{Pixels: pixels, Labels: labels}, nil
 }
 
 // ErrValidationRatio is wrapped by the error of Split for a ratio outside (0, 1).
@@ -259,29 +286,29 @@ func splitInPlace(d *Dataset, ratio float64, seed uint64) (train, validation *Da
 	// Example j becomes example perm[j], following each cycle of perm
 	// with one image set aside.
 	done := make([]bool, len(perm))
-	tmp := make([]float32, NumPixels)
+	tmp := make([]uint8, NumPixels)
 	for s := range perm {
 		if done[s] {
 			continue
 		}
-		copy(tmp, d.Image(s))
+		copy(tmp, d.pixels(s))
 		tmpLabel := d.Labels[s]
 		for j := s; ; {
 			done[j] = true
 			k := perm[j]
 			if k == s {
-				copy(d.Image(j), tmp)
+				copy(d.pixels(j), tmp)
 				d.Labels[j] = tmpLabel
 				break
 			}
-			copy(d.Image(j), d.Image(k))
+			copy(d.pixels(j), d.pixels(k))
 			d.Labels[j] = d.Labels[k]
 			j = k
 		}
 	}
 	cut := nVal * NumPixels
-	validation = &Dataset{Images: d.Images[:cut:cut], Labels: d.Labels[:nVal:nVal]}
-	train = &Dataset{Images: d.Images[cut:], Labels: d.Labels[nVal:]}
+	validation = &Dataset{Pixels: d.Pixels[:cut:cut], Labels: d.Labels[:nVal:nVal]}
+	train = &Dataset{Pixels: d.Pixels[cut:], Labels: d.Labels[nVal:]}
 	return train, validation, nil
 }
 

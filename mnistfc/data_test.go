@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,11 +68,29 @@ func TestReadDataset(t *testing.T) {
 		if ds.Len() != 3 || !slices.Equal(ds.Labels, labels) {
 			t.Fatalf("gzip=%v: got %d examples, labels %v", compress, ds.Len(), ds.Labels)
 		}
-		for _, i := range []int{0, 1000, 3*NumPixels - 1} {
-			want := float32((float64(images[i])/255 - PixelMean) / PixelStd)
-			if ds.Images[i] != want {
-				t.Errorf("gzip=%v: pixel %d = %v, want %v", compress, i, ds.Images[i], want)
+		if !slices.Equal(ds.Pixels, images) {
+			t.Errorf("gzip=%v: the pixels differ from the file's", compress)
+		}
+		for _, i := range []int{0, 1, 2} {
+			for p, v := range ds.Image(i) {
+				if want := Normalise(images[i*NumPixels+p]); v != want {
+					t.Fatalf("gzip=%v: Image(%d)[%d] = %v, want Normalise(%d) = %v", compress, i, p, v, images[i*NumPixels+p], want)
+				}
 			}
+		}
+	}
+}
+
+// Normalise gives PyTorch's values: torchvision's ToTensor then
+// Normalize((0.1307,), (0.3081,)) on a 16x16 image holding the pixel
+// values 0..255 (Debian's torch 1.13), as float32 bits. Each of these
+// differs from the same formula computed in float64 and then rounded.
+func TestNormaliseMatchesTorchvision(t *testing.T) {
+	torch := map[uint8]uint32{0: 0xbed93271, 1: 0xbed2ae20, 2: 0xbecc29d0, 3: 0xbec5a57f,
+		128: 0x3f9a3d7a, 200: 0x4007c593, 254: 0x4033c2b3, 255: 0x4034933d}
+	for v, bits := range torch {
+		if got := Normalise(v); math.Float32bits(got) != bits {
+			t.Errorf("Normalise(%d) = %v (%#08x), PyTorch gives %v (%#08x)", v, got, math.Float32bits(got), math.Float32frombits(bits), bits)
 		}
 	}
 }
@@ -167,18 +186,11 @@ func TestChecksumMismatch(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	images, labels := synthetic(1000)
-	d := &Dataset{Images: make([]float32, len(images)), Labels: labels}
-	for i, p := range images {
-		d.Images[i] = float32(p)
-	}
-	// Tag each example by a unique value in its first pixel so overlap can be detected.
-	for i := range d.Len() {
-		d.Image(i)[0] = float32(i)
-	}
+	d := &Dataset{Pixels: tagged(images), Labels: labels}
 	ids := func(s *Dataset) []int {
 		v := make([]int, s.Len())
 		for i := range v {
-			v[i] = int(s.Image(i)[0])
+			v[i] = tag(s, i)
 		}
 		return v
 	}
@@ -231,10 +243,7 @@ func TestSplit(t *testing.T) {
 func TestSplitInPlaceMatchesSplit(t *testing.T) {
 	images, labels := synthetic(1000)
 	for _, ratio := range []float64{0.15, 0.5, 0.999} {
-		d := &Dataset{Images: make([]float32, len(images)), Labels: slices.Clone(labels)}
-		for i, p := range images {
-			d.Images[i] = float32(p) + float32(i/NumPixels) // Distinct images.
-		}
+		d := &Dataset{Pixels: tagged(images), Labels: slices.Clone(labels)}
 		wantTr, wantVal, err := Split(d, ratio, 3)
 		if err != nil {
 			t.Fatal(err)
@@ -247,9 +256,22 @@ func TestSplitInPlaceMatchesSplit(t *testing.T) {
 			name      string
 			got, want *Dataset
 		}{{"train", tr, wantTr}, {"validation", val, wantVal}} {
-			if !slices.Equal(c.got.Images, c.want.Images) || !slices.Equal(c.got.Labels, c.want.Labels) {
+			if !slices.Equal(c.got.Pixels, c.want.Pixels) || !slices.Equal(c.got.Labels, c.want.Labels) {
 				t.Errorf("ratio %v: the %s set differs from Split's", ratio, c.name)
 			}
 		}
 	}
 }
+
+// tagged returns a copy of images whose first two pixels hold each
+// image's index, so that examples can be told apart after a split (tag).
+func tagged(images []uint8) []uint8 {
+	px := slices.Clone(images)
+	for i := 0; i < len(px)/NumPixels; i++ {
+		px[i*NumPixels], px[i*NumPixels+1] = uint8(i), uint8(i>>8)
+	}
+	return px
+}
+
+// tag returns the index that tagged wrote into example i of d.
+func tag(d *Dataset, i int) int { return int(d.Pixels[i*NumPixels]) | int(d.Pixels[i*NumPixels+1])<<8 }

@@ -254,7 +254,7 @@ func (e *evaluator) exec(size int) (*model.Exec, error) {
 			scope.SetTraining(images.Graph(), true)
 		}
 		zero := graph.ScalarZero(images.Graph(), start.DType())
-		x, target := rows(images, start, size), oneHot(rows(labels, start, size))
+		x, target := normalise(rows(images, start, size)), oneHot(rows(labels, start, size))
 		y := e.net.probabilities(e.net.Logits(scope, x), e.mode)
 		stats = record(stats, step, e.net.scalarLoss(y, target), Accuracy(y, target))
 		return []*graph.Node{stats, graph.DynamicUpdateSlice(probs, y, []*graph.Node{start, zero})}
@@ -345,8 +345,8 @@ func rows(x, start *graph.Node, size int) *graph.Node {
 }
 
 // pick gathers the size examples at order[start:start+size] of the
-// resident images and labels.
+// resident images and labels, and normalises the images.
 func pick(images, labels, order, start *graph.Node, size int) (x, y *graph.Node) {
 	idx := graph.Reshape(rows(order, start, size), size, 1)
-	return graph.Gather(images, idx), graph.Gather(labels, idx)
+	return normalise(graph.Gather(images, idx)), graph.Gather(labels, idx)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -226,30 +227,47 @@ func TestTrainTorchInit(t *testing.T) {
 }
 
 // The two ways of feeding the training steps (the training set held by the
-// backend and batches gathered there, or batches copied on the host) give
-// the same run, including a smaller last batch.
+// backend, its batches gathered and normalised there, or batches
+// normalised and copied on the host) give the same run, including a
+// smaller last batch. The inputs are the same bit for bit
+// (TestNormaliseGraph), and with batches of 1000 so is the run; with
+// batches of 300 the pure-Go backend's steps differ in the last bits
+// (a graph whose images are computed rather than passed in), so there
+// the losses must agree within 1e-6, relative.
 func TestResidentDataMatchesHostBatches(t *testing.T) {
 	full := officialData(t)
 	span := func(n int) []int { return identity(n) }
 	data := &Data{Train: full.Train.Subset(span(4000)), Validation: full.Validation.Subset(span(1000)), Test: full.Test.Subset(span(1000))}
-	for _, batch := range []int{1000, 300} {
+	for _, tc := range []struct {
+		batch int
+		tol   float64
+	}{{1000, 0}, {300, 1e-6}} {
 		cfg := DefaultConfig()
-		cfg.Epochs, cfg.BatchSize, cfg.TestBatchSize = 2, batch, batch
+		cfg.Epochs, cfg.BatchSize, cfg.TestBatchSize = 2, tc.batch, tc.batch
 		var runs [2]*Result
 		for i, resident := range []bool{false, true} {
 			res, err := Train(cfg, WithData(data), func(o *options) { o.resident = &resident })
 			if err != nil {
-				t.Fatalf("batch %d, resident %v: %v", batch, resident, err)
+				t.Fatalf("batch %d, resident %v: %v", tc.batch, resident, err)
 			}
 			runs[i] = res
 		}
 		host, dev := runs[0], runs[1]
-		if !reflect.DeepEqual(host.History, dev.History) || host.TestLoss != dev.TestLoss || host.TestAccuracy != dev.TestAccuracy {
-			t.Errorf("batch %d: host batches %+v (test %v, %v), resident %+v (test %v, %v)", batch,
-				host.History, host.TestLoss, host.TestAccuracy, dev.History, dev.TestLoss, dev.TestAccuracy)
+		h, d := host.History, dev.History
+		hl := append(append(slices.Clone(h.TrainLosses), h.ValLosses...), host.TestLoss)
+		dl := append(append(slices.Clone(d.TrainLosses), d.ValLosses...), dev.TestLoss)
+		for i := range hl {
+			if math.Abs(hl[i]-dl[i]) > tc.tol*math.Abs(hl[i]) {
+				t.Errorf("batch %d: losses %v with host batches, %v resident (tolerance %g)", tc.batch, hl, dl, tc.tol)
+				break
+			}
 		}
-		if host.History.TrainLosses[1] >= host.History.TrainLosses[0] {
-			t.Errorf("batch %d: the training loss did not fall: %v", batch, host.History.TrainLosses)
+		if !reflect.DeepEqual(h.TrainAccuracies, d.TrainAccuracies) || !reflect.DeepEqual(h.ValAccuracies, d.ValAccuracies) || host.TestAccuracy != dev.TestAccuracy {
+			t.Errorf("batch %d: accuracies %v %v (test %v) with host batches, %v %v (test %v) resident", tc.batch,
+				h.TrainAccuracies, h.ValAccuracies, host.TestAccuracy, d.TrainAccuracies, d.ValAccuracies, dev.TestAccuracy)
+		}
+		if h.TrainLosses[1] >= h.TrainLosses[0] {
+			t.Errorf("batch %d: the training loss did not fall: %v", tc.batch, h.TrainLosses)
 		}
 	}
 }
