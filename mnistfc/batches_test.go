@@ -2,6 +2,7 @@ package mnistfc
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -22,7 +23,7 @@ func checkNormaliseGraph(t *testing.T, backendName string, tol float64) {
 	for i := range d.Pixels {
 		d.Pixels[i] = uint8(i * 7 / 5)
 	}
-	set, err := upload(backend, d)
+	set, err := upload(backend, d, d.Len())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,3 +51,44 @@ func checkNormaliseGraph(t *testing.T, backendName string, tol float64) {
 }
 
 func TestNormaliseGraph(t *testing.T) { checkNormaliseGraph(t, "go", 0) }
+
+// A set uploaded with padding rows (as validation and test sets are, to
+// share one evaluation graph) evaluates as it does without them, with a
+// smaller last batch too.
+func TestEvaluatePaddedSet(t *testing.T) {
+	full := officialData(t)
+	d := full.Test.Subset(identity(2500))
+	backend, err := NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := newEvaluatorFor(backend, FullyConnected(20), InitParams(20, 1).Weights(), SoftmaxRow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eval.finalize()
+	type result struct {
+		loss, acc float64
+		probs     []float32
+	}
+	var results []result
+	for _, rows := range []int{d.Len(), d.Len() + 700} {
+		set, err := upload(backend, d, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, acc, probs, err := eval.evaluate(set, 1000, PhaseTest, nil)
+		set.free()
+		if err != nil {
+			t.Fatalf("%d rows: %v", rows, err)
+		}
+		results = append(results, result{loss, acc, probs})
+	}
+	a, b := results[0], results[1]
+	if a.loss != b.loss || a.acc != b.acc || !slices.Equal(a.probs, b.probs) {
+		t.Errorf("with padding: loss %v, accuracy %v, %d probabilities; without: %v, %v, %d", b.loss, b.acc, len(b.probs), a.loss, a.acc, len(a.probs))
+	}
+	if len(a.probs) != d.Len()*NumClasses {
+		t.Errorf("%d probabilities for %d examples", len(a.probs), d.Len())
+	}
+}

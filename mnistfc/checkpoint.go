@@ -196,7 +196,7 @@ func (m *Model) evaluate(d *Dataset, backend string) (loss, acc float64, probs [
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	set, err := upload(b, d)
+	set, err := upload(b, d, d.Len())
 	if err != nil {
 		return 0, 0, nil, err
 	}

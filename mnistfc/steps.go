@@ -2,9 +2,11 @@ package mnistfc
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -61,6 +63,37 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 	}
 	t.execs[size] = e.WithName(fmt.Sprintf("train_step_%d", size))
 	return t.execs[size], nil
+}
+
+// compile compiles the graphs that an epoch over n training examples
+// calls, as their first calls would: the loop, or the step of a full
+// batch, and the step of a smaller last batch. Done before the first
+// epoch, it keeps compiling (about 0.8 s for the loop on xla:cpu) out of
+// the epochs' times.
+func (t *trainSteps) compile(n int) error {
+	sizes := batchSizes(n, t.batchSize)
+	scalar, stats := shapes.Make(dtypes.Int32), shapeF32(len(sizes), 2)
+	if t.loop != nil {
+		r := t.resident
+		if _, err := t.loop.Compile(r.x.Shape(), r.y.Shape(), shapeI32(n), stats); err != nil {
+			return fmt.Errorf("compiling the training loop: %w", err)
+		}
+		sizes = sizes[n/t.batchSize:] // The loop takes the full batches.
+	}
+	for _, size := range slices.Compact(slices.Clone(sizes)) {
+		e, err := t.exec(size)
+		if err != nil {
+			return err
+		}
+		args := []shapes.Shape{scalar, stats, shapeF32(size, NumPixels), shapeI32(size)}
+		if r := t.resident; r != nil {
+			args = []shapes.Shape{scalar, stats, r.x.Shape(), r.y.Shape(), shapeI32(n), scalar}
+		}
+		if _, err := e.Compile(args...); err != nil {
+			return fmt.Errorf("compiling the training step for batches of %d: %w", size, err)
+		}
+	}
+	return nil
 }
 
 // finalize frees the compiled graphs and the spare batches.
@@ -300,16 +333,20 @@ func (e *evaluator) evaluate(d *deviceSet, batchSize int, phase Phase, onBatch f
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	return mean(losses), mean(accs), probs, nil
+	// Without the padding's rows.
+	batches := len(batchSizes(d.n, batchSize))
+	return mean(losses[:batches]), mean(accs[:batches]), probs[:d.n*NumClasses], nil
 }
 
 // pass runs the first count batches of d (all if count < 0) and returns
 // their statistics [batches, 2] and probabilities [examples, NumClasses],
-// on the backend.
+// on the backend. Both are sized for all of d's rows, padding included
+// (zeros there), so that their shapes, and so the compiled graph, depend
+// on d.rows only.
 func (e *evaluator) pass(d *deviceSet, batchSize, count int, phase Phase, onBatch func(Phase, int, int)) (stats, probs *tensors.Tensor, err error) {
 	sizes := batchSizes(d.n, batchSize)
-	stats = tensors.FromShape(shapeF32(len(sizes), 2))
-	probs = tensors.FromShape(shapeF32(d.n, NumClasses))
+	stats = tensors.FromShape(shapeF32(len(batchSizes(d.rows, batchSize)), 2))
+	probs = tensors.FromShape(shapeF32(d.rows, NumClasses))
 	if count < 0 {
 		count = len(sizes)
 	}

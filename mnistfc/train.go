@@ -146,7 +146,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	// backend once per run.
 	f := feedFor(cfg, o)
 	if f.resident {
-		if r.steps.resident, err = upload(backend, data.Train); err != nil {
+		if r.steps.resident, err = upload(backend, data.Train, data.Train.Len()); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +159,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 			return nil, err
 		}
 	}
-	if r.valSet, err = upload(backend, data.Validation); err != nil {
+	if r.valSet, err = upload(backend, data.Validation, r.evalRows()); err != nil {
 		r.free()
 		return nil, err
 	}
@@ -172,7 +172,12 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	}
 	stats.FinalizeAll()
 	probs.FinalizeAll()
+	if err := r.steps.compile(data.Train.Len()); err != nil {
+		r.free()
+		return nil, err
+	}
 	if r.res.Initial, err = storeWeights(store); err != nil {
+		r.free()
 		return nil, err
 	}
 	if cfg.Init == InitTorch {
@@ -186,6 +191,11 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 	}
 	return r, nil
 }
+
+// evalRows is the row count of the validation and test sets on the
+// backend: the larger of the two, so that one compiled evaluation graph
+// takes both (upload).
+func (r *run) evalRows() int { return max(r.data.Validation.Len(), r.data.Test.Len()) }
 
 func (r *run) free() {
 	// The compiled graphs go with the run: a sweep compiles new ones per run.
@@ -389,7 +399,7 @@ func (r *run) test() error {
 	}
 	var err error
 	if r.testSet == nil {
-		if r.testSet, err = upload(r.backend, r.data.Test); err != nil {
+		if r.testSet, err = upload(r.backend, r.data.Test, r.evalRows()); err != nil {
 			return err
 		}
 	}
