@@ -125,9 +125,8 @@ type run struct {
 
 func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *options) (*run, error) {
 	store := model.NewStore()
-	store.SetParam(SeedParam, int64(cfg.Seed))
-	if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
-		return nil, fmt.Errorf("seeding the initializers: %w", err)
+	if err := seedStore(store, cfg.Seed); err != nil {
+		return nil, err
 	}
 	torch, err := presetWeights(store, backend, cfg)
 	if err != nil {
@@ -138,8 +137,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		return nil, err
 	}
 	eval := newEvaluator(backend, store, net, cfg.Softmax, true)
-	r := &run{cfg: cfg, net: net, backend: backend, data: data, o: o, store: store, eval: eval, torch: torch,
-		res: &Result{Config: cfg, Network: net.Name, Snapshots: map[int]Weights{}}}
+	r := &run{net: net, backend: backend, data: data, store: store, eval: eval, torch: torch}
 	r.steps = &trainSteps{backend: backend, store: store, net: net, mode: cfg.Softmax, opt: opt,
 		batchSize: cfg.BatchSize, host: data.Train, execs: map[int]*model.Exec{}}
 	// The validation set, and on some backends the training set, go to the
@@ -176,20 +174,42 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		r.free()
 		return nil, err
 	}
-	if r.res.Initial, err = storeWeights(store); err != nil {
+	if err := r.start(cfg, o); err != nil {
 		r.free()
 		return nil, err
 	}
 	if cfg.Init == InitTorch {
 		if _, err := r.res.Initial.Params(); err != nil {
+			r.free()
 			return nil, fmt.Errorf("init %q needs the two-layer network's variables %s, %s, %s and %s with hidden size %d (network %q): %w",
 				InitTorch, Layer1Weights, Layer1Biases, Layer2Weights, Layer2Biases, cfg.HiddenDim, net.Name, err)
 		}
 	}
+	return r, nil
+}
+
+// seedStore seeds the store's initializers with the run's seed.
+func seedStore(store *model.Store, seed uint64) error {
+	store.SetParam(SeedParam, int64(seed))
+	if err := store.SetRNGStateFromSeed(int64(seed)); err != nil {
+		return fmt.Errorf("seeding the initializers: %w", err)
+	}
+	return nil
+}
+
+// start makes r the run of cfg with options o: a new result, whose initial
+// weights are the store's (and snapshot 0 if o keeps it).
+func (r *run) start(cfg Config, o *options) error {
+	r.cfg, r.o = cfg, o
+	r.res = &Result{Config: cfg, Network: r.net.Name, Snapshots: map[int]Weights{}}
+	var err error
+	if r.res.Initial, err = storeWeights(r.store); err != nil {
+		return err
+	}
 	if o.keep[0] {
 		r.res.Snapshots[0] = r.res.Initial.Clone()
 	}
-	return r, nil
+	return nil
 }
 
 // evalRows is the row count of the validation and test sets on the
@@ -217,9 +237,8 @@ func (r *run) free() {
 // spare batches stay.
 func (r *run) reset(cfg Config, o *options) error {
 	store := r.store
-	store.SetParam(SeedParam, int64(cfg.Seed))
-	if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
-		return fmt.Errorf("seeding the initializers: %w", err)
+	if err := seedStore(store, cfg.Seed); err != nil {
+		return err
 	}
 	r.torch = nil
 	p := InitParams(cfg.HiddenDim, cfg.Seed) // What FullyConnected's initializers draw.
@@ -237,16 +256,7 @@ func (r *run) reset(cfg Config, o *options) error {
 	if err := optimizer.GetGlobalStepVar(store).SetValue(tensors.FromScalar(int64(0))); err != nil {
 		return fmt.Errorf("resetting the step count: %w", err)
 	}
-	r.cfg, r.o = cfg, o
-	r.res = &Result{Config: cfg, Network: r.net.Name, Snapshots: map[int]Weights{}}
-	var err error
-	if r.res.Initial, err = storeWeights(store); err != nil {
-		return err
-	}
-	if o.keep[0] {
-		r.res.Snapshots[0] = r.res.Initial.Clone()
-	}
-	return nil
+	return r.start(cfg, o)
 }
 
 // newOptimizer returns the GoMLX optimizer named by cfg.Optimizer.
