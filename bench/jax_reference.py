@@ -52,28 +52,17 @@ def fail(msg):
 
 
 def parse_args(argv):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mnist_idx import add_common_args, check_common_args  # Needs numpy only: before jax is imported.
     p = argparse.ArgumentParser(
         prog="jax_reference.py",
         description="JAX version of the original MNIST fully-connected notebook's training (CPU).")
     p.add_argument("--mode", default="step", choices=["step", "scan"],
                    help="step: one jit call per batch; scan: one jit call per epoch (lax.scan) (default step)")
-    p.add_argument("--hidden", type=int, default=100, help="hidden layer size H (default 100)")
-    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
-    p.add_argument("--epochs", type=int, default=35, help="number of epochs (default 35)")
-    p.add_argument("--batch", type=int, default=1000,
-                   help="batch size for training, validation and test (default 1000)")
-    p.add_argument("--val-ratio", type=float, default=0.15,
-                   help="share of the training images used for validation, in (0,1) (default 0.15)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
+    add_common_args(p)
     p.add_argument("--threads", type=int, default=2,
                    help="CPUs XLA may use: the process is pinned to that many (default 2; see the docstring)")
-    p.add_argument("--data", default=None,
-                   help="folder with the four MNIST IDX files, gzip or raw (default: the GoMNIST module's copy)")
-    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     a = p.parse_args(argv)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from mnist_idx import check_common_args  # Needs numpy only: before jax is imported.
     check_common_args(p, a)
     return a
 

@@ -136,6 +136,22 @@ def run_summary(epoch_seconds, data_seconds, train_seconds, total_seconds, best_
     }
 
 
+def add_common_args(p):
+    """Adds to parser p the flags the references share (check_common_args checks their values)."""
+    p.add_argument("--hidden", type=int, default=100, help="hidden layer size H (default 100)")
+    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
+    p.add_argument("--epochs", type=int, default=35, help="number of epochs (default 35)")
+    p.add_argument("--batch", type=int, default=1000,
+                   help="batch size for training, validation and test (default 1000)")
+    p.add_argument("--val-ratio", type=float, default=0.15,
+                   help="share of the training images used for validation, in (0,1) (default 0.15)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
+    p.add_argument("--data", default=None,
+                   help="folder with the four MNIST IDX files, gzip or raw (default: the GoMNIST module's copy)")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+
+
 def check_common_args(parser, a):
     """Rejects, with parser.error, bad values of the flags the references share."""
     if a.hidden < 1:

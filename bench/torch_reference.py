@@ -93,7 +93,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 # The MNIST files: bench/mnist_idx.py (shared with bench/jax_reference.py).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, check_common_args, load_mnist, run_summary  # noqa: E402,F401
+from mnist_idx import FILES, GOMNIST, GOMNIST_MOD, MEAN, STD, add_common_args, check_common_args, load_mnist, run_summary  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- arguments
@@ -102,14 +102,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="torch_reference.py",
         description="PyTorch reference of the original MNIST fully-connected notebook loop.")
-    p.add_argument("--hidden", type=int, default=100, help="hidden layer size H (default 100)")
-    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
-    p.add_argument("--epochs", type=int, default=35, help="number of epochs (default 35)")
-    p.add_argument("--batch", type=int, default=1000,
-                   help="batch size for training, validation and test (default 1000)")
-    p.add_argument("--val-ratio", type=float, default=0.15,
-                   help="share of the training images used for validation, in (0,1) (default 0.15)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
+    add_common_args(p)
     p.add_argument("--softmax", default="row", choices=["row", "batch"],
                    help="row: correct per-row softmax; batch: the original's normalisation over the batch axis")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="torch device (default cpu)")
@@ -121,10 +114,6 @@ def parse_args(argv):
                    help="hold the data as normalised tensors and slice batches from them")
     p.add_argument("--lean", action="store_true",
                    help="not the original loop: no autograd in evaluation, no per-row output copies")
-    p.add_argument("--data", default=None,
-                   help="folder with the four MNIST IDX files, gzip or raw (default: the GoMNIST module's copy)")
-    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     p.add_argument("--golden", metavar="FILE", default=None,
                    help="instead of training: write the golden data of mnistfc/torchrng_test.go to FILE "
                         "(initial weights, batch orders, per-step loss and accuracy of epoch 1 and its "
