@@ -201,50 +201,51 @@ def short_version(v):  # "1.13.0a0" -> "1.13", "2.15.0+cu132" -> "2.15"
 rows = [{"name": "go", "label": f"Go/GoMLX ({env['BACKEND']} backend)", "seconds_per_epoch": go_spe,
          "peak_rss_mib": go_rss, "epochs": int(env["GO_EPOCHS"])}]
 onnx_spe = None if env["ONNX_SPE"] == "-" else float(env["ONNX_SPE"])
+
+def backend_row(name, label, spe, rss):
+    """A row of ours on another backend; its speed-up is pure Go's over it."""
+    return {"name": name, "label": label, "seconds_per_epoch": spe,
+            "peak_rss_mib": None if rss == "-" else float(rss),
+            "epochs": int(env["GO_EPOCHS"]), "speedup_of_go": round(go_spe / spe, 2)}
+
+def reference_row(name, label, d, **extra):
+    """A row of a Python reference's --json summary d; its speed-ups are ours over it."""
+    row = {"name": name, "label": label, "seconds_per_epoch": d["seconds_per_epoch"],
+           "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
+           "epochs": d["epochs"], "threads": d["threads"], **extra,
+           "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)}
+    if onnx_spe is not None:
+        row["speedup_of_onnx"] = round(d["seconds_per_epoch"] / onnx_spe, 2)
+    return row
+
 if onnx_spe is not None:
-    rows.append({"name": "onnx", "label": "Go/GoMLX (onnx backend: ONNX Runtime)", "seconds_per_epoch": onnx_spe,
-                 "peak_rss_mib": None if env["ONNX_RSS"] == "-" else float(env["ONNX_RSS"]),
-                 "epochs": int(env["GO_EPOCHS"]), "speedup_of_go": round(go_spe / onnx_spe, 2)})
+    rows.append(backend_row("onnx", "Go/GoMLX (onnx backend: ONNX Runtime)", onnx_spe, env["ONNX_RSS"]))
 if env["XLA_SPE"] != "-":
-    xla_spe = float(env["XLA_SPE"])
-    rows.append({"name": "xla-cpu", "label": "Go/GoMLX (xla:cpu backend: XLA PJRT CPU plugin)", "seconds_per_epoch": xla_spe,
-                 "peak_rss_mib": None if env["XLA_RSS"] == "-" else float(env["XLA_RSS"]),
-                 "epochs": int(env["GO_EPOCHS"]), "speedup_of_go": round(go_spe / xla_spe, 2)})
+    rows.append(backend_row("xla-cpu", "Go/GoMLX (xla:cpu backend: XLA PJRT CPU plugin)",
+                            float(env["XLA_SPE"]), env["XLA_RSS"]))
 torch_version = None
 for name in env["TORCH_RUNS"].split():
     d = load(f"torch-{name}.json")
     torch_version = d.get("torch")
     label = f"the original's framework (Debian PyTorch {short_version(torch_version)}): {labels[name]}"
-    row = {"name": f"pytorch-{name}", "label": label, "seconds_per_epoch": d["seconds_per_epoch"],
-           "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
-           "epochs": d["epochs"], "threads": d["threads"], "blas_threads": d.get("blas_threads"),
-           "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)}
-    if onnx_spe is not None:
-        row["speedup_of_onnx"] = round(d["seconds_per_epoch"] / onnx_spe, 2)
-    rows.append(row)
+    rows.append(reference_row(f"pytorch-{name}", label, d, blas_threads=d.get("blas_threads")))
 
 # Today's peers (BENCH_PEERS=1): PyTorch 2.x from PyPI and JAX, from the bench-only venv.
 peer_versions = {}
 for name in env["PEER_RUNS"].split():
     d = load(f"peer-{name}.json")
+    extra = {"final_val_acc": d["final_val_acc"]}
     if d["impl"] == "jax":
         peer_versions["jax"] = d["jax"]
         label = f"JAX {d['jax']}: " + ("one jit step per batch" if d["mode"] == "step" else
                                       "one jit per epoch (lax.scan)")
+        # The first (compiling) epoch is not timed.
+        extra.update(timed_epochs=max(1, d["epochs"] - 1), includes_compile=d["includes_compile"])
     else:
         peer_versions["torch"] = d["torch"]
         label = f"PyTorch {short_version(d['torch'])} (PyPI): " + (
             "preloaded + no_grad eval (idiomatic)" if d["lean"] else "original pipeline (Dataset+DataLoader)")
-    row = {"name": name, "label": label, "seconds_per_epoch": d["seconds_per_epoch"],
-           "first_epoch_seconds": d["first_epoch_seconds"], "peak_rss_mib": d["peak_rss_mb"],
-           "epochs": d["epochs"], "threads": d["threads"], "final_val_acc": d["final_val_acc"],
-           "speedup_of_go": round(d["seconds_per_epoch"] / go_spe, 2)}
-    if d["impl"] == "jax":
-        row["timed_epochs"] = max(1, d["epochs"] - 1)  # the first (compiling) epoch is not timed
-        row["includes_compile"] = d["includes_compile"]
-    if onnx_spe is not None:
-        row["speedup_of_onnx"] = round(d["seconds_per_epoch"] / onnx_spe, 2)
-    rows.append(row)
+    rows.append(reference_row(name, label, d, **extra))
 
 # The machine's float32 matmul speed (bench/matmul_gflops.py, with the venv's python and with
 # Debian's) and the floor it puts under an epoch: the fastest library at the model's shape.
