@@ -89,13 +89,17 @@ func ResolveBackendName(name string) string {
 	return name
 }
 
-// AutoBackend returns the fastest backend installed: "xla:cpu" when this
-// build has the XLA backend and XLA's CPU plugin is installed where
-// XLACPUPlugin looks (`make xla-cpu`), else DefaultBackend. It never
-// downloads anything. Measured with BenchmarkEpoch on a 2-core CPU:
-// xla:cpu 0.29-0.32 s/epoch, go 0.52-0.62.
+// AutoBackend returns the fastest backend installed, in this build:
+// "xla:cuda" when an NVIDIA GPU is present and a PJRT CUDA plugin is
+// installed where go-xla looks for plugins; else "xla:cpu" when XLA's CPU
+// plugin is installed where XLACPUPlugin looks (`make xla-cpu`); else
+// DefaultBackend. It never downloads anything. Measured with BenchmarkEpoch
+// on a 2-core CPU: xla:cpu 0.29-0.32 s/epoch, go 0.52-0.62.
 func AutoBackend() string {
-	if xlaCPUInstalled() {
+	switch {
+	case xlaCUDAInstalled():
+		return "xla:cuda"
+	case xlaCPUInstalled():
 		return "xla:cpu"
 	}
 	return DefaultBackend

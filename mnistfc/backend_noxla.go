@@ -8,3 +8,6 @@ func resolveXLAConfig(config string) (string, error) { return config, nil }
 
 // xlaCPUInstalled is false in builds without XLA.
 func xlaCPUInstalled() bool { return false }
+
+// xlaCUDAInstalled is false in builds without XLA.
+func xlaCUDAInstalled() bool { return false }

@@ -101,6 +101,30 @@ func xlaCPUInstalled() bool {
 	return path != ""
 }
 
+// nvidiaDevice is the device file of NVIDIA's driver, present where a GPU
+// can be used, and xlaPlugins lists the PJRT plugins go-xla finds; both are
+// variables so that tests can change them.
+var (
+	nvidiaDevice = "/dev/nvidiactl"
+	xlaPlugins   = pjrt.AvailablePlugins
+)
+
+// xlaCUDAInstalled says whether an NVIDIA GPU is present and go-xla finds a
+// PJRT CUDA plugin ("cuda", or a versioned "cuda_..." name) where it looks
+// ($PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla, /usr/local/lib/go-xla,
+// the system library paths).
+func xlaCUDAInstalled() bool {
+	if _, err := os.Stat(nvidiaDevice); err != nil {
+		return false
+	}
+	for name := range xlaPlugins() {
+		if pjrt.IsCUDAName(name) {
+			return true
+		}
+	}
+	return false
+}
+
 // resolveXLAConfig returns the go-xla configuration for an
 // "xla:<plugin>[,options]" backend name's config: for the plugin "cpu", the
 // absolute path of the CPU plugin found in the project's places

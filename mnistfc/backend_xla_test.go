@@ -198,6 +198,25 @@ func TestAutoBackend(t *testing.T) {
 	if got := AutoBackend(); got != "xla:cpu" {
 		t.Errorf("plugin installed: AutoBackend() = %q, want xla:cpu", got)
 	}
+
+	// A CUDA plugin counts only where an NVIDIA device is present.
+	savedDevice, savedPlugins := nvidiaDevice, xlaPlugins
+	t.Cleanup(func() { nvidiaDevice, xlaPlugins = savedDevice, savedPlugins })
+	xlaPlugins = func() map[string]string { return map[string]string{"cuda": "/x/pjrt_c_api_cuda_plugin.so"} }
+	nvidiaDevice = filepath.Join(dir, "nvidiactl")
+	if got := AutoBackend(); got != "xla:cpu" {
+		t.Errorf("CUDA plugin, no GPU: AutoBackend() = %q, want xla:cpu", got)
+	}
+	if err := os.WriteFile(nvidiaDevice, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := AutoBackend(); got != "xla:cuda" {
+		t.Errorf("CUDA plugin and a GPU: AutoBackend() = %q, want xla:cuda", got)
+	}
+	xlaPlugins = func() map[string]string { return map[string]string{"cpu": "/x/pjrt_c_api_cpu_plugin.so"} }
+	if got := AutoBackend(); got != "xla:cpu" {
+		t.Errorf("a GPU without a CUDA plugin: AutoBackend() = %q, want xla:cpu", got)
+	}
 	if got := BackendLabel(""); !strings.HasPrefix(got, "xla:cpu (picked") {
 		t.Errorf("BackendLabel(\"\") = %q, want it to say xla:cpu was picked", got)
 	}
