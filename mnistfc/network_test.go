@@ -3,6 +3,7 @@ package mnistfc
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -73,10 +74,12 @@ func TestTrainAdam(t *testing.T) {
 func TestTrainDiverges(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.LearningRate, cfg.Softmax = 4, 1e6, SoftmaxBatch
-	res, err := Train(cfg, WithData(officialData(t)))
+	var log strings.Builder
+	res, err := Train(cfg, WithData(officialData(t)), WithLog(&log))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogReplay(t, log.String(), res)
 	if !res.Diverged || res.DivergedEpoch < 1 || len(res.Epochs) != res.DivergedEpoch || res.DivergedEpoch == cfg.Epochs && !math.IsNaN(res.History.TrainLosses[len(res.History.TrainLosses)-1]) {
 		t.Fatalf("lr 1e6: diverged %v at epoch %d after %d epochs, train losses %v", res.Diverged, res.DivergedEpoch, len(res.Epochs), res.History.TrainLosses)
 	}
@@ -89,7 +92,8 @@ func TestTrainInterrupted(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.HiddenDim = 30, 16
 	ctx, cancel := context.WithCancel(context.Background())
-	res, err := Train(cfg, WithData(officialData(t)), WithContext(ctx), OnEpoch(func(st EpochStats) {
+	var log strings.Builder
+	res, err := Train(cfg, WithData(officialData(t)), WithContext(ctx), WithLog(&log), OnEpoch(func(st EpochStats) {
 		if st.Epoch == 2 {
 			cancel()
 		}
@@ -97,6 +101,7 @@ func TestTrainInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogReplay(t, log.String(), res)
 	if !res.Interrupted || len(res.Epochs) != 2 || !res.Tested || res.TestAccuracy < 0.5 {
 		t.Errorf("cancelled in epoch 2: interrupted %v after %d epochs, tested %v (accuracy %.3f)", res.Interrupted, len(res.Epochs), res.Tested, res.TestAccuracy)
 	}

@@ -316,7 +316,7 @@ func (r *run) trainEpochs() error {
 		if st.TrainLoss, st.TrainAccuracy, err = r.trainEpoch(epoch, order); err != nil {
 			return err
 		}
-		r.logf("Train epoch %d: accuracy %v, loss %v\n", epoch, st.TrainAccuracy, st.TrainLoss)
+		r.logf("%s", trainLine(st))
 		diverged := !finite(st.TrainLoss)
 		if !diverged && (epoch-1)%cfg.EvalEvery == 0 {
 			st.Validated = true
@@ -330,7 +330,7 @@ func (r *run) trainEpochs() error {
 				r.torch.LoaderBaseSeed()
 			}
 			rounded := roundTo3(st.ValAccuracy)
-			r.logf("Validation epoch %d: accuracy %v, loss %v\n", epoch, rounded, st.ValLoss)
+			r.logf("%s", validationLine(st))
 			diverged = !finite(st.ValLoss)
 			if !diverged && improves(bestAcc, rounded) {
 				bestAcc = rounded
@@ -339,7 +339,7 @@ func (r *run) trainEpochs() error {
 				if res.Best, err = storeWeights(r.store); err != nil {
 					return err
 				}
-				r.logf("==== new best model! epoch %d, accuracy %v ====\n", epoch, rounded)
+				r.logf("%s", bestLine(st))
 			}
 		}
 		if o.keep[epoch] {
@@ -355,16 +355,12 @@ func (r *run) trainEpochs() error {
 		}
 		if diverged {
 			res.Diverged, res.DivergedEpoch = true, epoch
-			if st.Validated {
-				r.logf("diverged at epoch %d (train loss %v, validation loss %v): stopping\n", epoch, st.TrainLoss, st.ValLoss)
-			} else {
-				r.logf("diverged at epoch %d (train loss %v): stopping\n", epoch, st.TrainLoss)
-			}
+			r.logf("%s", divergedLine(st))
 			break
 		}
 		if o.ctx.Err() != nil && epoch < cfg.Epochs {
 			res.Interrupted = true
-			r.logf("interrupted after epoch %d: stopping\n", epoch)
+			r.logf("%s", interruptedLine(epoch))
 			break
 		}
 	}
@@ -398,7 +394,7 @@ func (r *run) trainEpoch(epoch int, order []int) (loss, acc float64, err error) 
 func (r *run) test() error {
 	res := r.res
 	if res.Best == nil {
-		r.logf("no model to test: the run stopped before an epoch gave one\n")
+		r.logf("%s", testLines(res))
 		return nil
 	}
 	start := time.Now()
@@ -420,9 +416,7 @@ func (r *run) test() error {
 	res.TestSeconds = time.Since(start).Seconds()
 	res.TestPredictions = ArgMaxRows(res.TestProbs)
 	res.TestLabels = append([]uint8(nil), r.data.Test.Labels...)
-	r.logf("===== Test Results =====\n")
-	r.logf("Test Accuracy : %v\n", res.TestAccuracy)
-	r.logf("Test Loss : %v\n", res.TestLoss)
+	r.logf("%s", testLines(res))
 	return nil
 }
 

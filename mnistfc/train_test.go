@@ -87,11 +87,13 @@ func TestTrainShortRun(t *testing.T) {
 	cfg.LearningRate = 0.1
 	var epochs []EpochStats
 	batches := map[Phase]int{}
+	var log strings.Builder
 	res, err := Train(cfg, WithData(data), OnEpoch(func(s EpochStats) { epochs = append(epochs, s) }),
-		OnBatch(func(p Phase, done, total int) { batches[p]++ }), KeepWeightsAt(1))
+		OnBatch(func(p Phase, done, total int) { batches[p]++ }), KeepWeightsAt(1), WithLog(&log))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogReplay(t, log.String(), res)
 	if res.TestAccuracy < 0.80 {
 		t.Errorf("test accuracy after 2 epochs = %.4f, want at least 0.80", res.TestAccuracy)
 	}
@@ -309,3 +311,16 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 }
 
 func TestSweepReusesRuns(t *testing.T) { checkSweepReusesRuns(t, "go") }
+
+// checkLogReplay checks that Result.WriteLog writes again what WithLog wrote
+// while res trained.
+func checkLogReplay(t *testing.T, logged string, res *Result) {
+	t.Helper()
+	var replay strings.Builder
+	if err := res.WriteLog(&replay); err != nil {
+		t.Fatal(err)
+	}
+	if logged == "" || replay.String() != logged {
+		t.Errorf("WriteLog:\n%s\nwant what the run logged:\n%s", replay.String(), logged)
+	}
+}
