@@ -2,26 +2,16 @@ package notebook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"os/signal"
-	"regexp"
-	"runtime/debug"
-	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/mnistfc/mnistfc/mnistfc"
-	"github.com/mnistfc/mnistfc/plotting"
 )
-
-// BackendEnv names the environment variable that picks the notebooks'
-// backend, e.g. MNISTFC_BACKEND=xla:cpu; unset, they use "go".
-const BackendEnv = "MNISTFC_BACKEND"
 
 // Must returns v, or prints err and ends the cell's program with status 1
 // (which also stops a headless run of the notebook).
@@ -33,18 +23,6 @@ func Must[T any](v T, err error) T {
 	}
 	return v
 }
-
-// BackendName returns the backend the notebooks train on: $MNISTFC_BACKEND,
-// or "go", GoMLX's pure-Go backend.
-func BackendName() string {
-	if name := strings.TrimSpace(os.Getenv(BackendEnv)); name != "" {
-		return name
-	}
-	return mnistfc.DefaultBackend
-}
-
-// Backend returns the notebooks' backend, started once per cell.
-func Backend() compute.Backend { return Must(mnistfc.NewBackend(BackendName())) }
 
 // Exec builds the graph of fn (a function of *graph.Node values), runs it
 // once on the notebooks' backend with args and returns its one output.
@@ -77,30 +55,6 @@ func values(v any) []float32 {
 	return Must([]float32(nil), fmt.Errorf("cannot compare a %T", v))
 }
 
-// Versions prints the build settings and module versions the cells run with.
-func Versions() {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return
-	}
-	var parts []string
-	parts = append(parts, info.GoVersion)
-	for _, s := range info.Settings {
-		if s.Key == "-tags" || s.Key == "GOEXPERIMENT" {
-			parts = append(parts, s.Key+"="+s.Value)
-		}
-	}
-	for _, d := range info.Deps {
-		if d.Path == "github.com/gomlx/gomlx" || d.Path == "github.com/janpfeifer/gonb" {
-			parts = append(parts, d.Path[strings.LastIndex(d.Path, "/")+1:]+" "+d.Version)
-		}
-	}
-	fmt.Printf("%s; backend %s; %d epochs per experiment\n", strings.Join(parts, ", "), BackendName(), Epochs(35))
-	if hint := mnistfc.SpeedHint(BackendName()); hint != "" {
-		fmt.Println(hint)
-	}
-}
-
 // Data loads and splits the data of cfg (once per cell and setting).
 func Data(cfg mnistfc.Config) *mnistfc.Data {
 	key := dataKey{cfg.DataDir, cfg.ValidationRatio, cfg.Seed}
@@ -119,50 +73,95 @@ type dataKey struct {
 
 var data = map[dataKey]*mnistfc.Data{}
 
-// Experiment trains net with cfg the way the assignment's cells do: a
-// progress bar, the original's per-epoch lines, the accuracy and loss
-// curves, the best validation accuracy. It keeps the run's summary and
-// best model in the kernel's temporary folder under name, for later cells
-// (Summary, Model).
+// Experiment trains net with cfg the way the assignment's cells do, and
+// shows it: one output with the accuracy and loss curves, redrawn after
+// every epoch (interactive where plotly.js is loaded, see Setup), and the
+// progress bar; the original's per-epoch lines; the best validation
+// accuracy.
+//
+// A run is kept on disk by what it computes (mnistfc.Fingerprint of cfg,
+// with the notebooks' backend, and net): when the same settings and
+// network ran before, in this kernel or an earlier one, Experiment shows
+// that run again instead of training, and says so. An edited network or
+// configuration trains again. Runs are kept in RunsDir.
 //
 // Interrupting the kernel (SIGINT) stops the run after the current epoch;
-// the best model so far is tested and shown.
+// the best model so far is tested and shown (and the run is not kept).
 func Experiment(name string, cfg mnistfc.Config, net mnistfc.Network) *mnistfc.Result {
 	return run(name, cfg, net, true)
 }
 
-// Run is Experiment with only a progress bar: no per-epoch lines, no curves.
+// Run is Experiment with only a progress bar (or a line saying the run was
+// kept): no per-epoch lines, no curves.
 func Run(name string, cfg mnistfc.Config, net mnistfc.Network) *mnistfc.Result {
 	return run(name, cfg, net, false)
 }
 
 func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool) *mnistfc.Result {
+	if cfg.Backend == "" {
+		cfg.Backend = BackendName()
+	}
+	fingerprint := Must(mnistfc.Fingerprint(cfg, net))
+	if k, ok := loadRun(fingerprint); ok {
+		res := k.Result
+		fmt.Printf("%s: kept from the run of %s on %s (same settings and network, %d epochs in %.1f s): not trained again.\n",
+			name, k.When.Format("2006-01-02 15:04"), res.Backend, len(res.Epochs), res.TrainSeconds)
+		if verbose {
+			Must(0, res.WriteLog(os.Stdout))
+			showResult(name, res)
+		}
+		return res
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	opts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), mnistfc.WithContext(ctx), Progress(name, cfg.Epochs)}
+	v := newView(name, cfg.Epochs, verbose)
+	opts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), mnistfc.WithContext(ctx), v.option()}
 	if verbose {
 		opts = append(opts, mnistfc.WithLog(os.Stdout))
 	}
 	res := Must(mnistfc.Train(cfg, opts...))
+	v.finish(fmt.Sprintf("%s: %d epochs in %.1f s on %s", name, len(res.Epochs), res.TrainSeconds+res.TestSeconds, res.Backend))
 	switch {
 	case res.Interrupted:
-		fmt.Printf("Interrupted after epoch %d of %d.\n", len(res.Epochs), cfg.Epochs)
+		fmt.Printf("Interrupted after epoch %d of %d (not kept).\n", len(res.Epochs), cfg.Epochs)
 	case res.Diverged:
 		fmt.Printf("Diverged at epoch %d: the loss is no longer a finite number.\n", res.DivergedEpoch)
 	}
-	if verbose {
-		fmt.Printf("%s: %d epochs, %.2f s per epoch on backend %q\n", res.Network, len(res.Epochs), res.SecondsPerEpoch, res.Backend)
-		gonbui.Sync()
-		PNG(plotting.Curves(res.History, name, plotting.PNG))
-		gonbui.Sync()
-		fmt.Printf("Best val accuracy was %.3f at epoch %d\n", res.BestValAccuracy, res.BestEpoch)
+	if !res.Interrupted {
+		Must(0, saveRun(fingerprint, name, res))
 	}
-	summary := Must(json.Marshal(res.Summary()))
-	Must(0, mnistfc.WriteFileAtomic(TempPath(fileKey(name)+".json"), summary))
-	if m := res.Model(net); m != nil {
-		Must(0, mnistfc.SaveModel(TempPath(fileKey(name)+".model"), m))
+	if verbose {
+		showSummary(res)
 	}
 	return res
+}
+
+// showResult shows a kept run as Experiment shows a new one: the curves,
+// then the summary lines.
+func showResult(name string, res *mnistfc.Result) {
+	Curves([]mnistfc.History{res.History}, nil, name)
+	showSummary(res)
+}
+
+// showSummary prints the speed and the best validation accuracy of a run.
+func showSummary(res *mnistfc.Result) {
+	gonbui.Sync()
+	fmt.Printf("%s: %d epochs, %.2f s per epoch on backend %q\n", res.Network, len(res.Epochs), res.SecondsPerEpoch, res.Backend)
+	fmt.Printf("Best val accuracy was %.3f at epoch %d\n", res.BestValAccuracy, res.BestEpoch)
+}
+
+// Kept returns the run of net with cfg that an Experiment or Run cell kept
+// (the same settings and network, on the notebooks' backend), and whether
+// there is one. It never trains.
+func Kept(cfg mnistfc.Config, net mnistfc.Network) (*mnistfc.Result, bool) {
+	if cfg.Backend == "" {
+		cfg.Backend = BackendName()
+	}
+	k, ok := loadRun(Must(mnistfc.Fingerprint(cfg, net)))
+	if !ok {
+		return nil, false
+	}
+	return k.Result, true
 }
 
 // Evaluate returns the loss and accuracy of m on d, on the notebooks' backend.
@@ -208,31 +207,4 @@ func WeightChange(trained, initial *mnistfc.Params, blank []bool, background flo
 		int(nBlank)/trained.Hidden, mnistfc.NumPixels, sumBlank/max(nBlank, 1), sumInked/max(nInked, 1),
 		size/float64(len(trained.W1)), worst)
 	return change, stats
-}
-
-// Summary returns the summary an earlier Experiment cell kept under name,
-// and whether there is one.
-func Summary(name string) (mnistfc.RunSummary, bool) {
-	var s mnistfc.RunSummary
-	raw, err := os.ReadFile(TempPath(fileKey(name) + ".json"))
-	if err != nil || json.Unmarshal(raw, &s) != nil {
-		return s, false
-	}
-	return s, true
-}
-
-// Model returns the best model an earlier Experiment cell kept under name,
-// with net as its network, or an error if that cell has not run.
-func Model(name string, net mnistfc.Network) (*mnistfc.Model, error) {
-	m, err := mnistfc.LoadModel(TempPath(fileKey(name) + ".model"))
-	if err != nil {
-		return nil, fmt.Errorf("experiment %q has not run in this kernel session: %w", name, err)
-	}
-	m.Network = net
-	return m, nil
-}
-
-// fileKey turns an experiment's name into a file name.
-func fileKey(name string) string {
-	return "mnistfc-" + regexp.MustCompile(`[^A-Za-z0-9.]+`).ReplaceAllString(name, "_")
 }

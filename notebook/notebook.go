@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,20 +56,25 @@ func TempPath(name string) string {
 }
 
 // PNG displays a PNG image returned by a plotting function, or prints err.
-// It reports whether an image was shown.
+// It reports whether an image was shown. What the cell printed before comes
+// before the image, and what it prints after comes after it.
 func PNG(png []byte, err error) bool {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		return false
 	}
+	gonbui.Sync()
 	gonbui.DisplayPNG(png)
+	gonbui.Sync()
 	return true
 }
 
 // Markdown displays Markdown text (formatted with fmt.Sprintf) as a cell
-// output.
+// output, in order with what the cell prints.
 func Markdown(format string, args ...any) {
+	gonbui.Sync()
 	gonbui.DisplayMarkdown(fmt.Sprintf(format, args...))
+	gonbui.Sync()
 }
 
 // Progress returns a training option that shows a progress bar in one
@@ -79,9 +85,11 @@ func Progress(title string, epochs int) mnistfc.Option {
 }
 
 // LiveCurves returns a training option that shows the accuracy and loss
-// curves in one output and redraws them after every epoch, with the
-// progress bar under them. The last drawing stays in the output, so an
-// exported notebook keeps the final curves.
+// curves in one output, with the progress bar under them, and redraws
+// them after every epoch: interactive (hover gives epoch and value) where
+// plotly.js is loaded (Setup). After the last epoch, or an epoch whose loss
+// is no longer finite, the output also gets the PNG image of the curves, so
+// an exported notebook shows them in viewers that run no JavaScript.
 func LiveCurves(title string, epochs int) mnistfc.Option {
 	return newView(title, epochs, true).option()
 }
@@ -92,21 +100,24 @@ const minRedraw = 150 * time.Millisecond
 
 // view is the state behind Progress and LiveCurves.
 type view struct {
-	mu      sync.Mutex
-	id      string
-	title   string
-	epochs  int
-	curves  bool
-	start   time.Time
-	last    time.Time
-	epoch   int // Epochs finished.
-	hist    mnistfc.History
-	curvesI string // <img> of the latest curves, "" before the first epoch.
-	status  string // The latest progress line.
+	mu     sync.Mutex
+	id     string // Display id of the output.
+	figID  string // Element id of the figure.
+	title  string
+	epochs int
+	curves bool
+	start  time.Time
+	last   time.Time
+	epoch  int // Epochs finished.
+	hist   mnistfc.History
+	figure string // The latest figure's HTML, "" before the first epoch.
+	png    []byte // The curves' PNG image, once drawn.
+	status string // The latest progress line.
 }
 
 func newView(title string, epochs int, curves bool) *view {
-	return &view{id: "mnistfc-" + gonbui.UniqueId(), title: title, epochs: epochs, curves: curves}
+	id := gonbui.UniqueId()
+	return &view{id: "mnistfc-" + id, figID: "mnistfc-fig-" + id, title: title, epochs: epochs, curves: curves}
 }
 
 func (v *view) option() mnistfc.Option {
@@ -128,24 +139,58 @@ func (v *view) batch(phase mnistfc.Phase, done, total int) {
 	v.status = ProgressHTML(v.title, epoch, v.epochs, phase, done, total, now.Sub(v.start))
 	if now.Sub(v.last) >= minRedraw || (phase == mnistfc.PhaseTest && done == total) {
 		v.last = now
-		gonbui.UpdateHTML(v.id, v.curvesI+v.status)
+		v.show()
 	}
 }
 
-// epochDone adds an epoch to the curves and redraws them.
+// epochDone adds an epoch to the curves and redraws them; after the last
+// epoch, or one whose loss is not finite, with their PNG image.
 func (v *view) epochDone(st mnistfc.EpochStats) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.epoch = st.Epoch
 	v.hist.Add(st)
 	if v.curves {
-		png, err := plotting.Curves(v.hist, v.title, plotting.PNG)
-		if err == nil {
-			v.curvesI = ImageHTML(png)
-		}
+		last := st.Epoch >= v.epochs || math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) ||
+			math.IsNaN(st.ValLoss) || math.IsInf(st.ValLoss, 0)
+		v.draw(last)
 	}
 	v.last = time.Now()
-	gonbui.UpdateHTML(v.id, v.curvesI+v.status)
+	v.show()
+}
+
+// draw renders the curves of the epochs so far, and their PNG image too
+// when withPNG is set.
+func (v *view) draw(withPNG bool) {
+	fig, err := plotting.CurvesFigure([]mnistfc.History{v.hist}, nil, v.title)
+	if err != nil {
+		return
+	}
+	if withPNG {
+		if png, err := plotting.Curves(v.hist, v.title, plotting.PNG); err == nil {
+			v.png = png
+		}
+	}
+	v.figure = figureHTML(v.figID, fig, v.png, v.title)
+}
+
+// show sends the output: the figure, then the progress line.
+func (v *view) show() {
+	showFigure(v.id, v.figure+v.status, v.png)
+}
+
+// finish draws the final output of a run: the curves with their PNG image
+// (LiveCurves), then the status line, replaced by line when it is not "".
+func (v *view) finish(line string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.curves && v.png == nil && len(v.hist.TrainLosses) > 0 {
+		v.draw(true)
+	}
+	if line != "" {
+		v.status = `<div style="font-family:monospace">` + html.EscapeString(line) + `</div>`
+	}
+	v.show()
 }
 
 // ProgressHTML renders the progress line of a training run: title, epoch
@@ -153,7 +198,7 @@ func (v *view) epochDone(st mnistfc.EpochStats) {
 // and the elapsed time.
 func ProgressHTML(title string, epoch, epochs int, phase mnistfc.Phase, done, total int, elapsed time.Duration) string {
 	var b strings.Builder
-	b.WriteString(`<div style="font-family:monospace">`)
+	b.WriteString(`<div class="mnistfc-progress" style="font-family:monospace">`)
 	if title != "" {
 		fmt.Fprintf(&b, "<b>%s</b> &middot; ", html.EscapeString(title))
 	}
@@ -167,8 +212,5 @@ func ProgressHTML(title string, epoch, epochs int, phase mnistfc.Phase, done, to
 	return b.String()
 }
 
-// ImageHTML returns an HTML <img> element holding png inline (a data: URL),
-// so the image stays in an exported HTML report.
-func ImageHTML(png []byte) string {
-	return `<img style="max-width:100%" src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `">`
-}
+// base64PNG returns png in base64, for a data: URL.
+func base64PNG(png []byte) string { return base64.StdEncoding.EncodeToString(png) }

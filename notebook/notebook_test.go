@@ -55,23 +55,43 @@ func TestProgressHTML(t *testing.T) {
 	}
 }
 
-func TestImageHTML(t *testing.T) {
-	img, err := plotting.Curves(mnistfc.History{TrainAccuracies: []float64{0.5, 0.7}, TrainLosses: []float64{1, 0.5}}, "t", plotting.PNG)
+// figureHTML holds the figure for plotly.js, and the PNG image for
+// viewers without JavaScript.
+func TestFigureHTML(t *testing.T) {
+	h := mnistfc.History{TrainAccuracies: []float64{0.5, 0.7}, TrainLosses: []float64{1, 0.5}, ValAccuracies: []float64{0.6}, ValLosses: []float64{0.8}, ValEpochs: []int{2}}
+	img, err := plotting.Curves(h, "t", plotting.PNG)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := ImageHTML(img)
-	const prefix = `src="data:image/png;base64,`
-	i := strings.Index(h, prefix)
-	if i < 0 || !strings.HasSuffix(h, `">`) {
-		t.Fatalf("ImageHTML = %.80q...", h)
+	fig, err := plotting.CurvesFigure([]mnistfc.History{h}, nil, "a </script> title")
+	if err != nil {
+		t.Fatal(err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(h[i+len(prefix) : len(h)-2])
+	got := figureHTML("fig1", fig, img, "alt")
+	const prefix = `src="data:image/png;base64,`
+	i := strings.Index(got, prefix)
+	if i < 0 {
+		t.Fatalf("figureHTML has no image: %.200q...", got)
+	}
+	end := strings.Index(got[i+len(prefix):], `"`)
+	raw, err := base64.StdEncoding.DecodeString(got[i+len(prefix) : i+len(prefix)+end])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := png.Decode(bytes.NewReader(raw)); err != nil {
 		t.Errorf("embedded image is not a PNG: %v", err)
+	}
+	for _, want := range []string{`<div class="mnistfc-figure" id="fig1">`, `id="fig1-data"`, `window.Plotly.newPlot(el, fig.data, fig.layout`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("figureHTML lacks %q", want)
+		}
+	}
+	// The title cannot close the script element that holds the figure.
+	if strings.Count(got, "</script>") != 2 {
+		t.Errorf("figureHTML has %d </script>, want 2: %s", strings.Count(got, "</script>"), got)
+	}
+	if without := figureHTML("fig2", fig, nil, "alt"); strings.Contains(without, "<img") {
+		t.Error("figureHTML without a PNG has an <img>")
 	}
 }
 
@@ -92,8 +112,8 @@ func TestLiveCurvesFollowsTraining(t *testing.T) {
 	if !reflect.DeepEqual(v.hist, res.History) {
 		t.Errorf("view history %+v\nresult history %+v", v.hist, res.History)
 	}
-	if v.curvesI == "" || !strings.Contains(v.status, "test") {
-		t.Errorf("view not drawn: curves %d bytes, status %q", len(v.curvesI), v.status)
+	if !strings.Contains(v.figure, "mnistfc-figure") || v.png == nil || !strings.Contains(v.status, "test") {
+		t.Errorf("view not drawn: figure %d bytes, PNG %d bytes, status %q", len(v.figure), len(v.png), v.status)
 	}
 	// 51 train + 9 validation batches per epoch, then 10 test batches; the
 	// second OnBatch option must still run.

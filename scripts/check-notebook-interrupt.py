@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 
 from jupyter_client.manager import start_new_kernel
@@ -70,6 +71,8 @@ def main():
     nb = json.load(open(NOTEBOOK))
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     setup, imports = cells[0], cells[1]
+    # A new folder for kept runs: a run kept earlier must not stand in for training.
+    os.environ["MNISTFC_RUNS_DIR"] = tempfile.mkdtemp(prefix="mnistfc-runs-interrupt-")
     km, kc = start_new_kernel(kernel_name="gonb", cwd=os.path.dirname(NOTEBOOK))
     try:
         for code in (setup, imports):

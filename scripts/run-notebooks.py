@@ -19,7 +19,12 @@ and at most --max-mb MB. --from-executed builds only the HTML, from notebooks
 that were executed before (e.g. by make notebooks-check).
 
 Cells run in the notebook's own folder (GoNB's $GONB_DIR), with this
-process's environment: set MNISTFC_EPOCHS for the fast profile. Errors in
+process's environment: set MNISTFC_EPOCHS for the fast profile,
+MNISTFC_BACKEND for another backend than the fastest installed. Each
+execution keeps its runs (notebook.RunsDir) in a new temporary folder,
+removed afterwards, unless MNISTFC_RUNS_DIR names one: a report shows only
+what its own execution computed. After each notebook it prints the time of
+every cell (scripts/cell-times.py). Errors in
 cells don't stop the run (every cell runs, so one look shows all
 problems); --check then runs scripts/check-notebooks.py on the executed
 notebooks, which fails on them. Exit status: 0 when all notebooks ran (and
@@ -33,7 +38,9 @@ import glob
 import importlib.util
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from html.parser import HTMLParser
 
@@ -131,11 +138,16 @@ def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
     nb_dir = os.path.dirname(os.path.abspath(path))
     nb = nbformat.read(path, as_version=4)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
-    for_backend(nb)
     problems = []
+    # A new, empty folder for the runs the notebook keeps (notebook.RunsDir),
+    # so that every number of this execution comes from this execution.
+    runs = os.environ.get("MNISTFC_RUNS_DIR") or tempfile.mkdtemp(prefix="mnistfc-runs-%s-" % name)
+    saved_runs = os.environ.get("MNISTFC_RUNS_DIR")
+    os.environ["MNISTFC_RUNS_DIR"] = runs
     started = datetime.datetime.now(datetime.timezone.utc)
     start = time.monotonic()
-    print("run-notebooks: executing %s (kernel %s, MNISTFC_EPOCHS=%s)" % (path, kernel, os.environ.get("MNISTFC_EPOCHS", "unset")), flush=True)
+    print("run-notebooks: executing %s (kernel %s, MNISTFC_EPOCHS=%s, MNISTFC_BACKEND=%s, runs kept in %s)" % (
+        path, kernel, os.environ.get("MNISTFC_EPOCHS", "unset"), os.environ.get("MNISTFC_BACKEND", "unset"), runs), flush=True)
     cell_start = {}
 
     def on_execute(cell, cell_index):
@@ -156,32 +168,19 @@ def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
         client.execute()
     except Exception as e:  # Kernel died, timeout, no such kernel: keep what ran.
         problems.append("%s: execution stopped: %s: %s" % (path, type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else ""))
+    finally:
+        if saved_runs is None:
+            del os.environ["MNISTFC_RUNS_DIR"]
+            shutil.rmtree(runs, ignore_errors=True)
     seconds = time.monotonic() - start
     nb.metadata["mnistfc_run"] = report_page.run_stamp(nb, started, seconds)
     executed = os.path.join(out_dir, name + ".ipynb")
     nbformat.write(nb, executed)
     print("run-notebooks: %s executed in %.1f s -> %s" % (path, seconds, executed), flush=True)
+    cell_times().report(executed)
     if html:
         problems += write_html(nb, name, nb_dir, out_dir, code, max_mb)
     return problems, executed
-
-
-def for_backend(nb):
-    """Prepares nb for the backend named by $MNISTFC_BACKEND. For XLA
-    ("xla:cpu", "xla:cuda", ...) it deletes the setup cell's
-    `%goflags -tags=noxla`, which leaves the XLA backend out of the cells'
-    builds, and points $MNISTFC_XLA_DIR at the repository's .tools/xla (the
-    cells run in GoNB's temporary folder, outside the repository, where
-    `make xla-cpu` puts the plugin) unless it is set."""
-    backend = os.environ.get("MNISTFC_BACKEND", "")
-    if not backend.startswith("xla"):
-        return
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "-tags=noxla" in cell.source:
-            cell.source = "\n".join(l for l in cell.source.splitlines() if l.strip() != "%goflags -tags=noxla")
-    os.environ.setdefault("MNISTFC_XLA_DIR", os.path.join(ROOT, ".tools", "xla"))
-    print("run-notebooks: backend %s: cells built with the XLA backend (no -tags=noxla), MNISTFC_XLA_DIR=%s"
-          % (backend, os.environ["MNISTFC_XLA_DIR"]), flush=True)
 
 
 def with_lexer(nb):
@@ -193,6 +192,14 @@ def with_lexer(nb):
     nb = copy.deepcopy(nb)
     nb.metadata.language_info["pygments_lexer"] = "go"
     return nb
+
+
+def cell_times():
+    """scripts/cell-times.py as a module."""
+    spec = importlib.util.spec_from_file_location("cell_times", os.path.join(ROOT, "scripts", "cell-times.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def load_checker():
