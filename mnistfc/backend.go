@@ -19,6 +19,10 @@ import (
 // installed (see AutoBackend).
 const DefaultBackend = "go"
 
+// XLADirEnv names a folder where the XLA backend looks first for the PJRT
+// CPU plugin, pjrt_c_api_cpu_plugin.so, for "xla:cpu" (and plain "xla").
+const XLADirEnv = "MNISTFC_XLA_DIR"
+
 var (
 	backendsMu sync.Mutex
 	backends   = map[string]compute.Backend{}

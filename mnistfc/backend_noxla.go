@@ -11,3 +11,6 @@ func xlaCPUInstalled() bool { return false }
 
 // xlaCUDAInstalled is false in builds without XLA.
 func xlaCUDAInstalled() bool { return false }
+
+// XLACPUPlugin finds no plugin in builds without XLA.
+func XLACPUPlugin() (path string, searched []string) { return "", nil }

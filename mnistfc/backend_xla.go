@@ -24,10 +24,6 @@ func init() {
 	}
 }
 
-// XLADirEnv names a folder where the XLA backend looks first for the PJRT
-// CPU plugin, pjrt_c_api_cpu_plugin.so, for "xla:cpu" (and plain "xla").
-const XLADirEnv = "MNISTFC_XLA_DIR"
-
 // xlaCPUInstallHint says how to get the CPU plugin where the backend finds it.
 const xlaCPUInstallHint = "Install it with `make xla-cpu` (scripts/install-xla-cpu.sh: XLA's PJRT CPU plugin from the PyPI " +
 	"wheel lammps-jax-pjrt-cpu, into <repo>/.tools/xla), set $" + XLADirEnv + " to a folder holding pjrt_c_api_cpu_plugin.so, " +

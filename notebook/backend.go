@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -55,6 +56,9 @@ func auto() choice {
 	case "xla:cpu":
 		path, _ := mnistfc.XLACPUPlugin()
 		return choice{name: name, why: "picked: the fastest installed (XLA's PJRT CPU plugin " + path + ")"}
+	}
+	if !slices.Contains(compute.List(), "xla") {
+		return choice{name: name, why: "picked: the cells are built without the XLA backend (it needs cgo, i.e. a C compiler, on linux)"}
 	}
 	why := "picked: no XLA plugin is installed"
 	if _, searched := mnistfc.XLACPUPlugin(); len(searched) > 0 {

@@ -188,7 +188,7 @@ func (v *view) finish(line string) {
 		v.draw(true)
 	}
 	if line != "" {
-		v.status = `<div style="font-family:monospace">` + html.EscapeString(line) + `</div>`
+		v.status = `<div class="mnistfc-progress" style="font-family:monospace">` + html.EscapeString(line) + `</div>`
 	}
 	v.show()
 }

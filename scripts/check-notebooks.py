@@ -130,8 +130,10 @@ def output_text(output):
     return "\n".join(_text(data[m]) for m in ("text/plain", "text/markdown", "text/html") if m in data)
 
 
-def check_notebook(path, expectations):
-    """Returns (problems, notes) for one executed notebook: lists of strings."""
+def check_notebook(path, expectations, backend=None):
+    """Returns (problems, notes) for one executed notebook: lists of strings.
+    With backend, the notebook must say that its cells train on it
+    (notebook.Setup's line "...; backend NAME; N epochs per experiment")."""
     name = os.path.splitext(os.path.basename(path))[0]
     try:
         with open(path, encoding="utf-8") as f:
@@ -169,6 +171,10 @@ def check_notebook(path, expectations):
     if images < exp["min_images"]:
         problems.append("%s: %d image output(s), expected at least %d" % (path, images, exp["min_images"]))
     all_text = "\n".join(texts)
+    if backend:
+        said = re.findall(r"; backend (\S+); \d+ epochs per experiment", all_text)
+        if backend not in said:
+            problems.append("%s: the cells did not train on %s (notebook.Setup said: %s)" % (path, backend, ", ".join(said) or "nothing"))
     for rx in exp["patterns"]:
         if not re.search(rx, all_text, re.MULTILINE):
             problems.append("%s: no output matches the expected pattern %r" % (path, rx))
@@ -180,6 +186,7 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", help="executed .ipynb files")
     parser.add_argument("--expected", default=DEFAULT_EXPECTED,
                         help="JSON file of per-notebook expectations (default: notebooks/expected.json)")
+    parser.add_argument("--backend", help="the backend every notebook must say its cells train on, e.g. xla:cpu")
     parser.add_argument("--self-test", action="store_true", help="run this script's own tests and exit")
     args = parser.parse_args(argv)
     if args.self_test:
@@ -193,7 +200,7 @@ def main(argv=None):
         return 2
     all_problems = []
     for path in args.notebooks:
-        problems, notes = check_notebook(path, expectations)
+        problems, notes = check_notebook(path, expectations, args.backend)
         for note in notes:
             print("note: " + note)
         for problem in problems:
@@ -278,6 +285,16 @@ def self_test():
                     "data": {"text/html": '<div><img src="data:image/png;base64,AA=="/><svg></svg></div>'}}
             cells = [good_cells[1], cell("x", [html], 2)]
             self.assertEqual(self.run_check(cells, {"nb": {"min_images": 2}})[0], [])
+
+        def test_backend(self):
+            setup = cell("%%\nnotebook.Setup()", [stream("stdout", "go1.27.3; backend go; 2 epochs per experiment\n")], 3)
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "nb.ipynb")
+                with open(path, "w") as f:
+                    json.dump({"cells": good_cells + [setup], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, f)
+                self.assertEqual(check_notebook(path, expectations, "go")[0], [])
+                problems = check_notebook(path, expectations, "xla:cpu")[0]
+                self.assertTrue(any("did not train on xla:cpu (notebook.Setup said: go)" in p for p in problems), problems)
 
         def test_unexecuted_cell(self):
             self.assertFailsWith(good_cells + [cell("%%\nlater()", [], None)], "not executed")

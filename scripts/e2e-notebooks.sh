@@ -86,6 +86,9 @@ args=(--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port="$port" --ServerApp
       --LabApp.expose_app_in_browser=True --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate)
 [[ "$(id -u)" == 0 ]] && args+=(--allow-root)
 
+# The runs the notebook keeps (notebook.RunsDir) go to a new folder: the test
+# sees the notebook train, not runs kept by an earlier session.
+export MNISTFC_RUNS_DIR="$WORK/runs"
 log "starting JupyterLab on 127.0.0.1:$port (log: $SERVER_LOG)"
 start=$SECONDS
 "$VENV/bin/jupyter-lab" "${args[@]}" >"$SERVER_LOG" 2>&1 &

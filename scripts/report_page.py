@@ -72,7 +72,7 @@ def run_stamp(nb, started, seconds):
         "go": _command(["go", "env", "GOVERSION"]) or "unknown",
         "gomlx": _module_version(os.path.join(ROOT, "go.mod"), "github.com/gomlx/gomlx"),
         "gonb": _module_version(os.path.join(ROOT, "scripts", "tools", "go.mod"), "github.com/janpfeifer/gonb"),
-        "backend": os.environ.get("MNISTFC_BACKEND") or os.environ.get("GOMLX_BACKEND") or "go",
+        "backend": _backend(nb),
         "cpu": _cpu_model(),
         "gpu": _gpu_model(),
         "profile": "fast" if fast else "full",
@@ -81,6 +81,21 @@ def run_stamp(nb, started, seconds):
         "seed": meta.get("seed", 0),
         "wall_s": round(seconds, 1),
     }
+
+
+BACKEND_RE = re.compile(r"; backend (\S+); \d+ epochs per experiment")
+
+
+def _backend(nb):
+    """The backend the notebook's cells trained on, as notebook.Setup printed
+    it in the executed notebook ("...; backend xla:cpu; 2 epochs per
+    experiment"); else what the environment asked for."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            m = BACKEND_RE.search(out.get("text", "") if isinstance(out.get("text", ""), str) else "".join(out["text"]))
+            if m:
+                return m.group(1)
+    return os.environ.get("MNISTFC_BACKEND") or "unknown (no notebook.Setup output)"
 
 
 def _duration(seconds):

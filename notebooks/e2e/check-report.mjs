@@ -10,6 +10,10 @@
 //     profile, seed, wall time);
 //   - code cells are folded or absent, and images show; raw LaTeX is looked
 //     for outside the code (a shell line's $(...) is no formula);
+//   - the interactive curves: plotly.js is embedded once, every figure
+//     (.mnistfc-figure) is drawn by it, and hovering over a point of the first
+//     one shows its epoch and value (REPORT_MIN_FIGURES, default 1: how many
+//     figures the report must have);
 // then saves a screenshot of the top of the page (stamp, contents) and, next
 // to it, NAME-math.png: the page scrolled to its first displayed formula.
 // Environment: CHROMIUM (default /usr/bin/chromium), REPORT_MIN_MATH (default 1),
@@ -34,6 +38,7 @@ for (let i = 0; i < args.length; i++) {
   jobs.push({ html: path.resolve(html), shot: shot && path.resolve(shot) });
 }
 const minMath = Number(process.env.REPORT_MIN_MATH ?? 1);
+const minFigures = Number(process.env.REPORT_MIN_FIGURES ?? 1);
 const log = (msg) => console.log(`report-check: ${msg}`);
 
 // Raw LaTeX that must not be visible once KaTeX has run.
@@ -65,6 +70,44 @@ try {
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
+
+// checkFigures checks the interactive curves: plotly.js embedded once, every
+// figure drawn, and a hover label with the epoch over a point of the first.
+async function checkFigures(page) {
+  const problems = [];
+  const f = await page.evaluate(() => ({
+    loaders: document.querySelectorAll('script[data-mnistfc-plotly]').length,
+    plotly: typeof window.Plotly === 'object' && window.Plotly.version,
+    figures: document.querySelectorAll('.mnistfc-figure').length,
+    drawn: [...document.querySelectorAll('.mnistfc-figure')].filter((el) => el.querySelector('.main-svg')).length,
+  }));
+  log(`  ${f.figures} interactive figure(s), ${f.drawn} drawn by plotly.js ${f.plotly || '(not loaded)'}; plotly.js embedded ${f.loaders} time(s)`);
+  if (f.figures < minFigures) problems.push(`${f.figures} interactive figure(s), want at least ${minFigures}`);
+  if (f.figures === 0) return problems;
+  if (f.loaders !== 1) problems.push(`plotly.js is embedded ${f.loaders} times, want once`);
+  if (f.drawn !== f.figures) problems.push(`${f.figures - f.drawn} of ${f.figures} figure(s) not drawn by plotly.js`);
+  if (!f.drawn) return problems;
+  // The pixel of the first trace's last point in the first figure.
+  const at = await page.evaluate(() => {
+    const gd = [...document.querySelectorAll('.mnistfc-figure')].find((el) => el.querySelector('.main-svg'));
+    gd.scrollIntoView({ block: 'center' });
+    const tr = gd._fullData[0], fl = gd._fullLayout;
+    const i = tr.x.length - 1;
+    const xa = fl[tr.xaxis.replace('x', 'xaxis')], ya = fl[tr.yaxis.replace('y', 'yaxis')];
+    const box = gd.getBoundingClientRect();
+    return { x: box.left + xa._offset + xa.d2p(tr.x[i]), y: box.top + ya._offset + ya.d2p(tr.y[i]), epoch: tr.x[i] };
+  });
+  await page.mouse.move(at.x - 30, at.y - 30);
+  await page.mouse.move(at.x, at.y, { steps: 5 });
+  let hover = '';
+  try {
+    await page.waitForSelector('.mnistfc-figure .hoverlayer .hovertext', { timeout: 5_000 });
+    hover = await page.evaluate(() => document.querySelector('.mnistfc-figure .hoverlayer .hovertext').textContent);
+  } catch { /* no label */ }
+  log(`  hover over epoch ${at.epoch} of the first figure: ${JSON.stringify(hover)}`);
+  if (!new RegExp(`epoch ${at.epoch}: \\d`).test(hover)) problems.push(`hovering over a point shows ${JSON.stringify(hover)}, want "epoch ${at.epoch}: <value>"`);
+  return problems;
+}
 
 async function checkOne({ html, shot }) {
   const problems = [];
@@ -159,6 +202,7 @@ async function checkOne({ html, shot }) {
   if (r.visibleCode > 0 && process.env.REPORT_CODE !== 'show') problems.push(`${r.visibleCode} code cell(s) shown; code should be folded or hidden`);
   if (r.brokenImages) problems.push(`${r.brokenImages} image(s) did not load`);
   if (size > 5e6) problems.push(`${(size / 1e6).toFixed(1)} MB, over 5 MB`);
+  problems.push(...await checkFigures(page));
   if (shot) {
     fs.mkdirSync(path.dirname(shot), { recursive: true });
     await page.screenshot({ path: shot });

@@ -3,7 +3,8 @@
 //   E2E_URL, E2E_TOKEN    the JupyterLab server
 //   E2E_NOTEBOOK          notebook path relative to the server's root
 //   E2E_SCREENSHOT        where to save the full-page screenshot (PNG)
-//   E2E_MIN_IMAGES        images the outputs must show at least (default 1)
+//   E2E_MIN_IMAGES        figures (images, or interactive curves drawn by plotly.js) the outputs must show at least (default 1)
+//   E2E_MIN_FIGURES       interactive curves drawn by plotly.js the outputs must show at least (default 0)
 //   E2E_TIMEOUT_S         seconds all cells may take together (default 900)
 //   CHROMIUM              browser executable (default /usr/bin/chromium)
 // Exit status 0 when every code cell ran, no error shows and enough images do.
@@ -16,6 +17,7 @@ import { chromium } from 'playwright-core';
 const env = process.env;
 const notebook = env.E2E_NOTEBOOK;
 const minImages = Number(env.E2E_MIN_IMAGES ?? 1);
+const minFigures = Number(env.E2E_MIN_FIGURES ?? 0);
 const timeoutMs = Number(env.E2E_TIMEOUT_S ?? 900) * 1000;
 const screenshot = env.E2E_SCREENSHOT;
 const url = `${env.E2E_URL}/lab/tree/${notebook.split('/').map(encodeURIComponent).join('/')}?reset&token=${env.E2E_TOKEN}`;
@@ -87,9 +89,13 @@ try {
   log(`cells finished: prompts ${state.prompts.map((p) => `[${p}]`).join(' ')}`);
 
   // Outputs: images shown, and no error or failure on stderr.
+  // A figure is an image, or the interactive curves that plotly.js drew in
+  // place of their image (JupyterLab runs the outputs' scripts).
   const images = await panel.locator('.jp-OutputArea-output img').count();
-  log(`${images} image(s) in the outputs (want at least ${minImages})`);
-  if (images < minImages) failures.push(`${images} image(s) in the outputs, expected at least ${minImages}`);
+  const drawn = await panel.locator('.jp-OutputArea-output .mnistfc-figure .main-svg').count();
+  log(`${images} image(s) and ${drawn} interactive figure(s) drawn by plotly.js in the outputs (want at least ${minImages} in all, ${minFigures} interactive)`);
+  if (images + drawn < minImages) failures.push(`${images + drawn} figure(s) in the outputs, expected at least ${minImages}`);
+  if (drawn < minFigures) failures.push(`${drawn} interactive figure(s) drawn, expected at least ${minFigures}`);
   // Errors, two ways: what the page shows on stderr (GoNB's compile errors and
   // panics render there too), and the outputs of type "error" in the notebook
   // model behind the page (they look just like stderr in the DOM).
