@@ -76,15 +76,25 @@ func CurvesFigure(histories []mnistfc.History, names []string, title string) ([]
 			})
 		}
 	}
+	// Whole epochs on the x axes: Plotly would put ticks at halves for a
+	// run of a few epochs.
+	epochs := 0
+	for _, h := range histories {
+		epochs = max(epochs, len(h.TrainLosses))
+	}
+	dtick := 0.0
+	if epochs <= 10 {
+		dtick = 1
+	}
 	fig := figure{Data: traces, Layout: layout{
 		Title:     label{title},
 		Height:    380,
 		Margin:    margin{L: 60, R: 20, T: 60, B: 50},
 		HoverMode: "closest",
 		Font:      fontSpec{Family: "Liberation Sans, Arial, sans-serif", Size: 12},
-		XAxis:     axis{Title: label{"epoch"}, Domain: []float64{0, 0.46}, Anchor: "y"},
+		XAxis:     axis{Title: label{"epoch"}, Domain: []float64{0, 0.46}, Anchor: "y", DTick: dtick},
 		YAxis:     axis{Title: label{"accuracy"}, Anchor: "x"},
-		XAxis2:    axis{Title: label{"epoch"}, Domain: []float64{0.56, 1}, Anchor: "y2"},
+		XAxis2:    axis{Title: label{"epoch"}, Domain: []float64{0.56, 1}, Anchor: "y2", DTick: dtick},
 		YAxis2:    axis{Title: label{"loss"}, Anchor: "x2"},
 		Legend:    legend{Orientation: "h", Y: -0.2},
 	}}
@@ -161,6 +171,7 @@ type (
 		Title  label     `json:"title"`
 		Domain []float64 `json:"domain,omitempty"`
 		Anchor string    `json:"anchor"`
+		DTick  float64   `json:"dtick,omitempty"`
 	}
 	label struct {
 		Text string `json:"text"`
