@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -87,25 +89,53 @@ var data = map[dataKey]*mnistfc.Data{}
 //
 // Interrupting the kernel (SIGINT) stops the run after the current epoch;
 // the best model so far is tested and shown (and the run is not kept).
-func Experiment(name string, cfg mnistfc.Config, net mnistfc.Network) *mnistfc.Result {
-	return run(name, cfg, net, true)
+func Experiment(name string, cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) *mnistfc.Result {
+	return run(name, cfg, net, true, opts)
 }
 
 // Run is Experiment with only a progress bar (or a line saying the run was
 // kept): no per-epoch lines, no curves.
-func Run(name string, cfg mnistfc.Config, net mnistfc.Network) *mnistfc.Result {
-	return run(name, cfg, net, false)
+func Run(name string, cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) *mnistfc.Result {
+	return run(name, cfg, net, false, opts)
 }
 
-func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool) *mnistfc.Result {
+// A RunOption changes what Experiment, Run and Kept train, keep and find.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	weightsAt []int
+}
+
+// WeightsAt also keeps the weights at the end of the given epochs
+// (Result.Snapshots; 0 for the initial weights). A run kept without them
+// does not stand in for a run that asks for them.
+func WeightsAt(epochs ...int) RunOption {
+	return func(o *runOptions) { o.weightsAt = append(o.weightsAt, epochs...) }
+}
+
+// key returns the name a run of cfg and net is kept under, with opts.
+func key(cfg mnistfc.Config, net mnistfc.Network, opts []RunOption) (string, *runOptions) {
+	o := &runOptions{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	k := Must(mnistfc.Fingerprint(cfg, net))
+	if len(o.weightsAt) > 0 {
+		epochs := slices.Sorted(slices.Values(o.weightsAt))
+		k += "-weights" + strings.Trim(strings.ReplaceAll(fmt.Sprint(slices.Compact(epochs)), " ", "-"), "[]")
+	}
+	return k, o
+}
+
+func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opts []RunOption) *mnistfc.Result {
 	if cfg.Backend == "" {
 		cfg.Backend = BackendName()
 	}
-	fingerprint := Must(mnistfc.Fingerprint(cfg, net))
+	fingerprint, o := key(cfg, net, opts)
 	if k, ok := loadRun(fingerprint); ok {
 		res := k.Result
-		fmt.Printf("%s: kept from the run of %s on %s (same settings and network, %d epochs in %.1f s): not trained again.\n",
-			name, k.When.Format("2006-01-02 15:04"), res.Backend, len(res.Epochs), res.TrainSeconds)
+		fmt.Printf("%s: kept from the run of %s on %s (same settings and network, %s in %.1f s): not trained again.\n",
+			name, k.When.Format("2006-01-02 15:04"), res.Backend, plural(len(res.Epochs), "epoch"), res.TrainSeconds)
 		if verbose {
 			Must(0, res.WriteLog(os.Stdout))
 			showResult(name, res)
@@ -115,12 +145,15 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool) *mn
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	v := newView(name, cfg.Epochs, verbose)
-	opts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), mnistfc.WithContext(ctx), v.option()}
+	trainOpts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), mnistfc.WithContext(ctx), v.option()}
 	if verbose {
-		opts = append(opts, mnistfc.WithLog(os.Stdout))
+		trainOpts = append(trainOpts, mnistfc.WithLog(os.Stdout))
 	}
-	res := Must(mnistfc.Train(cfg, opts...))
-	v.finish(fmt.Sprintf("%s: %d epochs in %.1f s on %s", name, len(res.Epochs), res.TrainSeconds+res.TestSeconds, res.Backend))
+	if len(o.weightsAt) > 0 {
+		trainOpts = append(trainOpts, mnistfc.KeepWeightsAt(o.weightsAt...))
+	}
+	res := Must(mnistfc.Train(cfg, trainOpts...))
+	v.finish(fmt.Sprintf("%s: %s in %.1f s on %s", name, plural(len(res.Epochs), "epoch"), res.TrainSeconds+res.TestSeconds, res.Backend))
 	switch {
 	case res.Interrupted:
 		fmt.Printf("Interrupted after epoch %d of %d (not kept).\n", len(res.Epochs), cfg.Epochs)
@@ -134,6 +167,14 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool) *mn
 		showSummary(res)
 	}
 	return res
+}
+
+// plural returns "1 epoch", "2 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // showResult shows a kept run as Experiment shows a new one: the curves,
@@ -153,11 +194,12 @@ func showSummary(res *mnistfc.Result) {
 // Kept returns the run of net with cfg that an Experiment or Run cell kept
 // (the same settings and network, on the notebooks' backend), and whether
 // there is one. It never trains.
-func Kept(cfg mnistfc.Config, net mnistfc.Network) (*mnistfc.Result, bool) {
+func Kept(cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) (*mnistfc.Result, bool) {
 	if cfg.Backend == "" {
 		cfg.Backend = BackendName()
 	}
-	k, ok := loadRun(Must(mnistfc.Fingerprint(cfg, net)))
+	fingerprint, _ := key(cfg, net, opts)
+	k, ok := loadRun(fingerprint)
 	if !ok {
 		return nil, false
 	}

@@ -197,18 +197,26 @@ func (v *view) finish(line string) {
 // out of epochs, the phase with its batch counter as an HTML progress bar,
 // and the elapsed time.
 func ProgressHTML(title string, epoch, epochs int, phase mnistfc.Phase, done, total int, elapsed time.Duration) string {
+	stage := "test"
+	if phase != mnistfc.PhaseTest {
+		stage = fmt.Sprintf("epoch %d/%d &middot; %s", epoch, epochs, html.EscapeString(string(phase)))
+	}
+	return progressHTML(title, stage, done, total, "batch", elapsed)
+}
+
+// progressHTML renders a progress line: title, stage (HTML), a progress
+// bar of done out of total units, and the elapsed time.
+func progressHTML(title, stage string, done, total int, unit string, elapsed time.Duration) string {
 	var b strings.Builder
 	b.WriteString(`<div class="mnistfc-progress" style="font-family:monospace">`)
 	if title != "" {
 		fmt.Fprintf(&b, "<b>%s</b> &middot; ", html.EscapeString(title))
 	}
-	if phase == mnistfc.PhaseTest {
-		b.WriteString("test ")
-	} else {
-		fmt.Fprintf(&b, "epoch %d/%d &middot; %s ", epoch, epochs, html.EscapeString(string(phase)))
+	if stage != "" {
+		b.WriteString(stage + " ")
 	}
 	fmt.Fprintf(&b, `<progress value="%d" max="%d" style="width:16em;vertical-align:middle"></progress> `, done, max(total, 1))
-	fmt.Fprintf(&b, "batch %d/%d &middot; %.1f s</div>", done, total, elapsed.Seconds())
+	fmt.Fprintf(&b, "%s %d/%d &middot; %.1f s</div>", unit, done, total, elapsed.Seconds())
 	return b.String()
 }
 

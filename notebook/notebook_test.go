@@ -121,3 +121,15 @@ func TestLiveCurvesFollowsTraining(t *testing.T) {
 		t.Errorf("second OnBatch saw %d batches, want %d", batches, want)
 	}
 }
+
+func TestMarkdownTable(t *testing.T) {
+	got := MarkdownTable("Title", []string{"name", "value", "a|b"}, [][]string{
+		{"one", "0.93", "x"},
+		{"two", "**0.912 ± 0.004**", "y"},
+		{"three", "93.1%"},
+	})
+	want := "**Title**\n\n| name | value | a\\|b |\n|---|---:|---|\n| one | 0.93 | x |\n| two | **0.912 ± 0.004** | y |\n| three | 93.1% |  |\n"
+	if got != want {
+		t.Errorf("MarkdownTable:\n%s\nwant:\n%s", got, want)
+	}
+}

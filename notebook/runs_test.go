@@ -76,3 +76,33 @@ func TestRunsAreKept(t *testing.T) {
 		t.Error("a damaged file was taken for a run")
 	}
 }
+
+// Sweep keeps every run as Run would, and a lone Run of one of its
+// configurations finds it (the same split of the data, the same numbers).
+func TestSweepKeepsRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on MNIST")
+	}
+	dir := t.TempDir()
+	t.Setenv(RunsEnv, dir)
+	base := mnistfc.DefaultConfig()
+	base.Epochs, base.Backend = 1, "go"
+	cfgs := mnistfc.Configs(base, mnistfc.Grid([]int{4, 6}, []float64{0.1}), 2)
+	first := Sweep("grid", cfgs)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.gob"))
+	if len(files) != len(cfgs) {
+		t.Fatalf("%d runs kept, want %d", len(files), len(cfgs))
+	}
+	again := Sweep("grid", cfgs)
+	for i := range cfgs {
+		if again[i].TrainSeconds != first[i].TrainSeconds || !reflect.DeepEqual(again[i].History, first[i].History) {
+			t.Errorf("run %d trained again", i)
+		}
+	}
+	// Seed 1's run alone, in a fresh folder, gives the same numbers.
+	t.Setenv(RunsEnv, t.TempDir())
+	alone := Run("alone", cfgs[1], mnistfc.FullyConnected(cfgs[1].HiddenDim))
+	if !reflect.DeepEqual(alone.History, first[1].History) || alone.TestAccuracy != first[1].TestAccuracy {
+		t.Errorf("seed 1 alone: %v, test %v; in the sweep: %v, test %v", alone.History, alone.TestAccuracy, first[1].History, first[1].TestAccuracy)
+	}
+}
