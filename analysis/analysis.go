@@ -248,3 +248,23 @@ func MeanConfidence(labels, preds []uint8, probs []float32) (right, wrong float6
 	}
 	return right / float64(max(nRight, 1)), wrong / float64(max(nWrong, 1))
 }
+
+// MaxAbsChange returns the largest |w[i] - w0[i]|.
+func MaxAbsChange(w, w0 []float32) float64 {
+	m := 0.0
+	for i := range w0 {
+		m = max(m, math.Abs(float64(w[i]-w0[i])))
+	}
+	return m
+}
+
+// ClassShare returns the share of labels equal to class.
+func ClassShare(labels []uint8, class uint8) float64 {
+	n := 0
+	for _, l := range labels {
+		if l == class {
+			n++
+		}
+	}
+	return float64(n) / float64(max(len(labels), 1))
+}

@@ -125,6 +125,12 @@ func TestRelativeChange(t *testing.T) {
 	if got := RelativeChange([]float32{1, 2}, []float32{1, 2}); got != 0 {
 		t.Errorf("no change: %v", got)
 	}
+	if got := MaxAbsChange([]float32{1, -2, 3}, []float32{1.5, 1, 3}); got != 3 {
+		t.Errorf("MaxAbsChange = %v, want 3", got)
+	}
+	if got := ClassShare([]uint8{0, 1, 0, 2}, 0); got != 0.5 {
+		t.Errorf("ClassShare = %v, want 0.5", got)
+	}
 }
 
 func TestConfusions(t *testing.T) {

@@ -77,8 +77,8 @@ func TestRunsAreKept(t *testing.T) {
 	}
 }
 
-// Sweep keeps every run as Run would, and a lone Run of one of its
-// configurations finds it (the same split of the data, the same numbers).
+// Sweep keeps every run as Run would, and a lone Run of a configuration with
+// the grid's split finds it (the same numbers).
 func TestSweepKeepsRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on MNIST")
@@ -99,10 +99,17 @@ func TestSweepKeepsRuns(t *testing.T) {
 			t.Errorf("run %d trained again", i)
 		}
 	}
-	// Seed 1's run alone, in a fresh folder, gives the same numbers.
+	// The grid splits the data with seed 0: a lone Run of seed 0 is its run,
+	// one of seed 1 (its own split) is not.
+	if res, ok := Kept(cfgs[0], mnistfc.FullyConnected(cfgs[0].HiddenDim)); !ok || !reflect.DeepEqual(res.History, first[0].History) {
+		t.Error("the grid's seed-0 run is not found by Kept")
+	}
+	if _, ok := Kept(cfgs[1], mnistfc.FullyConnected(cfgs[1].HiddenDim)); ok {
+		t.Error("the grid's seed-1 run (split with seed 0) stands in for a seed-1 run")
+	}
 	t.Setenv(RunsEnv, t.TempDir())
-	alone := Run("alone", cfgs[1], mnistfc.FullyConnected(cfgs[1].HiddenDim))
-	if !reflect.DeepEqual(alone.History, first[1].History) || alone.TestAccuracy != first[1].TestAccuracy {
-		t.Errorf("seed 1 alone: %v, test %v; in the sweep: %v, test %v", alone.History, alone.TestAccuracy, first[1].History, first[1].TestAccuracy)
+	alone := Run("alone", cfgs[0], mnistfc.FullyConnected(cfgs[0].HiddenDim))
+	if !reflect.DeepEqual(alone.History, first[0].History) || alone.TestAccuracy != first[0].TestAccuracy {
+		t.Errorf("seed 0 alone: %v, test %v; in the sweep: %v, test %v", alone.History, alone.TestAccuracy, first[0].History, first[0].TestAccuracy)
 	}
 }

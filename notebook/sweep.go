@@ -1,9 +1,7 @@
 package notebook
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -23,17 +21,28 @@ const sweepParallel = 2
 // again. It prints how many runs it trained and how long that took, and
 // returns the results in the order of cfgs.
 //
-// Each run splits the data with its own seed, as a lone Run of the same
-// configuration does, so that the two give the same numbers.
+// As the command line's sweep, it splits the data once, with the first
+// configuration's seed; the other seeds change the initial weights and the
+// order of the batches. A run of the grid with another seed than that is
+// kept apart from a Run of the same configuration, which splits with its
+// own seed.
 func Sweep(name string, cfgs []mnistfc.Config) []*mnistfc.Result {
+	if len(cfgs) == 0 {
+		return nil
+	}
 	results := make([]*mnistfc.Result, len(cfgs))
 	keys := make([]string, len(cfgs))
+	split := cfgs[0]
 	var todo []int
-	for i, cfg := range cfgs {
-		if cfg.Backend == "" {
+	for i := range cfgs {
+		if cfgs[i].Backend == "" {
 			cfgs[i].Backend = BackendName()
 		}
-		keys[i], _ = key(cfgs[i], mnistfc.FullyConnected(cfg.HiddenDim), nil)
+		c := cfgs[i]
+		keys[i], _ = key(c, mnistfc.FullyConnected(c.HiddenDim), nil)
+		if c.Seed != split.Seed || c.ValidationRatio != split.ValidationRatio || c.DataDir != split.DataDir {
+			keys[i] += fmt.Sprintf("-split%d", split.Seed)
+		}
 		if k, ok := loadRun(keys[i]); ok {
 			results[i] = k.Result
 		} else {
@@ -44,42 +53,25 @@ func Sweep(name string, cfgs []mnistfc.Config) []*mnistfc.Result {
 	if len(todo) == 0 {
 		return results
 	}
-	// One mnistfc.Sweep per split of the data.
-	groups := map[dataKey][]int{}
-	for _, i := range todo {
-		c := cfgs[i]
-		k := dataKey{c.DataDir, c.ValidationRatio, c.Seed}
-		groups[k] = append(groups[k], i)
+	batch := make([]mnistfc.Config, len(todo))
+	for j, i := range todo {
+		batch[j] = cfgs[i]
 	}
-	splits := slices.SortedFunc(func(yield func(dataKey) bool) {
-		for k := range groups {
-			if !yield(k) {
-				return
-			}
-		}
-	}, func(a, b dataKey) int { return cmp.Compare(a.seed, b.seed) })
 	id := "mnistfc-sweep-" + gonbui.UniqueId()
 	start, finished := time.Now(), 0
 	show := func(last string) {
 		gonbui.UpdateHTML(id, progressHTML(name, "", finished, len(todo), "run", time.Since(start))+last)
 	}
 	show("")
-	for _, split := range splits {
-		idx := groups[split]
-		batch := make([]mnistfc.Config, len(idx))
-		for j, i := range idx {
-			batch[j] = cfgs[i]
-		}
-		_, err := mnistfc.Sweep(Data(batch[0]), batch, sweepParallel, func(j int, r *mnistfc.Result) {
-			i := idx[j]
-			results[i] = r
-			Must(0, saveRun(keys[i], fmt.Sprintf("%s: run %d", name, i+1), r))
-			finished++
-			show(fmt.Sprintf(`<div style="font-family:monospace">last: hidden %d, lr %g, seed %d: test accuracy %.4f</div>`,
-				r.Config.HiddenDim, r.Config.LearningRate, r.Config.Seed, r.TestAccuracy))
-		})
-		Must(0, err)
-	}
+	_, err := mnistfc.Sweep(Data(split), batch, sweepParallel, func(j int, r *mnistfc.Result) {
+		i := todo[j]
+		results[i] = r
+		Must(0, saveRun(keys[i], fmt.Sprintf("%s: run %d", name, i+1), r))
+		finished++
+		show(fmt.Sprintf(`<div style="font-family:monospace">last: hidden %d, lr %g, seed %d: test accuracy %.4f</div>`,
+			r.Config.HiddenDim, r.Config.LearningRate, r.Config.Seed, r.TestAccuracy))
+	})
+	Must(0, err)
 	wall := time.Since(start)
 	show("")
 	gonbui.Sync()
