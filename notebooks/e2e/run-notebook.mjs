@@ -92,7 +92,7 @@ try {
   // A figure is an image, or the interactive curves that plotly.js drew in
   // place of their image (JupyterLab runs the outputs' scripts).
   const images = await panel.locator('.jp-OutputArea-output img').count();
-  const drawn = await panel.locator('.jp-OutputArea-output .mnistfc-figure .main-svg').count();
+  const drawn = await panel.locator('.jp-OutputArea-output .mnistfc-figure.js-plotly-plot').count();
   log(`${images} image(s) and ${drawn} interactive figure(s) drawn by plotly.js in the outputs (want at least ${minImages} in all, ${minFigures} interactive)`);
   if (images + drawn < minImages) failures.push(`${images + drawn} figure(s) in the outputs, expected at least ${minImages}`);
   if (drawn < minFigures) failures.push(`${drawn} interactive figure(s) drawn, expected at least ${minFigures}`);
