@@ -18,12 +18,12 @@ model, or does not say what is expected.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,27 +41,13 @@ CASES = [
 ]
 
 
-def truncated(nb):
-    """nb up to and including its first experiment cell."""
-    cells = []
-    for cell in nb["cells"]:
-        cells.append(cell)
-        if cell["cell_type"] == "code" and re.search(r"^experiment\(", "".join(cell["source"]), re.M):
-            nb = dict(nb, cells=cells)
-            return nb
-    sys.exit("check-notebook-backend: no experiment cell")
-
-
-def texts(path):
-    nb = json.load(open(path))
-    out, errors = [], []
-    for cell in nb["cells"]:
-        for o in cell.get("outputs", []):
-            if o["output_type"] == "error":
-                errors.append(o.get("ename", "") + ": " + o.get("evalue", ""))
-            t = o.get("text", "")
-            out.append("".join(t) if isinstance(t, list) else t)
-    return "\n".join(out), errors
+def _edit_check():
+    """scripts/check-notebook-edit.py as a module: its truncated() and
+    outputs_text() serve here too."""
+    spec = importlib.util.spec_from_file_location("check_notebook_edit", os.path.join(ROOT, "scripts", "check-notebook-edit.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def main():
@@ -69,7 +55,8 @@ def main():
     parser.add_argument("--notebook", default=os.path.join(ROOT, "notebooks", "mnist_fc.ipynb"))
     parser.add_argument("--out", default=os.path.join(ROOT, "out", "backend-check"))
     args = parser.parse_args()
-    nb = truncated(json.load(open(args.notebook)))
+    edit = _edit_check()
+    nb = edit.truncated(json.load(open(args.notebook)))
     folder = os.path.dirname(os.path.abspath(args.notebook))  # the setup cell finds scripts/ from there
     problems = []
     for name, env, patterns in CASES:
@@ -87,7 +74,7 @@ def main():
         if run.returncode != 0:
             problems.append("%s: running the notebook failed" % name)
             continue
-        text, errors = texts(os.path.join(args.out, os.path.basename(path)))
+        text, errors = edit.outputs_text(os.path.join(args.out, os.path.basename(path)))
         problems += ["%s: error output %s" % (name, e) for e in errors]
         for rx in patterns:
             m = re.search(rx, text)
