@@ -1,5 +1,7 @@
 package mnistfc
 
+import "github.com/mnistfc/mnistfc/internal/jsonfinite"
+
 // Phase names the part of a run a batch belongs to.
 type Phase string
 
@@ -96,23 +98,23 @@ type Result struct {
 func (r *Result) BestParams() (*Params, error) { return r.Best.Params() }
 
 // JSON: non-finite numbers (a diverged run's losses) are written as null
-// and read back as NaN (see MarshalFinite).
+// and read back as NaN (see package internal/jsonfinite).
 
-func (s EpochStats) MarshalJSON() ([]byte, error) { return MarshalFinite(s) }
-func (h History) MarshalJSON() ([]byte, error)    { return MarshalFinite(h) }
-func (r Result) MarshalJSON() ([]byte, error)     { return MarshalFinite(r) }
+func (s EpochStats) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
+func (h History) MarshalJSON() ([]byte, error)    { return jsonfinite.Marshal(h) }
+func (r Result) MarshalJSON() ([]byte, error)     { return jsonfinite.Marshal(r) }
 
 func (s *EpochStats) UnmarshalJSON(b []byte) error {
 	type plain EpochStats
-	return UnmarshalFinite(b, (*plain)(s))
+	return jsonfinite.Unmarshal(b, (*plain)(s))
 }
 
 func (h *History) UnmarshalJSON(b []byte) error {
 	type plain History
-	return UnmarshalFinite(b, (*plain)(h))
+	return jsonfinite.Unmarshal(b, (*plain)(h))
 }
 
 func (r *Result) UnmarshalJSON(b []byte) error {
 	type plain Result
-	return UnmarshalFinite(b, (*plain)(r))
+	return jsonfinite.Unmarshal(b, (*plain)(r))
 }

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 )
 
 // Experiment is one (hidden size, learning rate) pair of the assignment.
@@ -266,17 +268,17 @@ func IsOriginal(hidden int, lr float64) bool {
 	return slices.Contains(OriginalExperiments(), Experiment{hidden, lr})
 }
 
-// JSON: non-finite numbers are written as null and read back as NaN (see MarshalFinite).
+// JSON: non-finite numbers are written as null and read back as NaN (see package internal/jsonfinite).
 
-func (s RunSummary) MarshalJSON() ([]byte, error)  { return MarshalFinite(s) }
-func (c CellSummary) MarshalJSON() ([]byte, error) { return MarshalFinite(c) }
+func (s RunSummary) MarshalJSON() ([]byte, error)  { return jsonfinite.Marshal(s) }
+func (c CellSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(c) }
 
 func (s *RunSummary) UnmarshalJSON(b []byte) error {
 	type plain RunSummary
-	return UnmarshalFinite(b, (*plain)(s))
+	return jsonfinite.Unmarshal(b, (*plain)(s))
 }
 
 func (c *CellSummary) UnmarshalJSON(b []byte) error {
 	type plain CellSummary
-	return UnmarshalFinite(b, (*plain)(c))
+	return jsonfinite.Unmarshal(b, (*plain)(c))
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
@@ -145,7 +147,7 @@ func runSweep(args []string, stdout io.Writer) error {
 				diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, divergence(r)))
 			}
 			if *asJSON {
-				line, _ := mnistfc.MarshalFinite(s)
+				line, _ := jsonfinite.Marshal(s)
 				fmt.Fprintln(stdout, string(line))
 				return
 			}
@@ -272,14 +274,14 @@ func writeMarkdown(w io.Writer, cells []mnistfc.CellSummary, seeds int) {
 // writeSweep writes results.json, results.csv and, for a grid, heatmap.png
 // into dir, each atomically.
 func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSummary, hs []int, ls []float64, grid bool) error {
-	js, err := mnistfc.MarshalFiniteIndent(struct {
+	js, err := jsonfinite.MarshalIndent(struct {
 		Runs  []mnistfc.RunSummary  `json:"runs"`
 		Cells []mnistfc.CellSummary `json:"cells"`
 	}{runs, cells}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.json"), js); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "results.json"), js); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -294,7 +296,7 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
 		return err
 	}
 	if !grid || len(runs) == 0 {
@@ -304,5 +306,5 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err != nil {
 		return err
 	}
-	return mnistfc.WriteFileAtomic(filepath.Join(dir, "heatmap.png"), png)
+	return atomicfile.WriteFile(filepath.Join(dir, "heatmap.png"), png)
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
@@ -24,7 +26,7 @@ type trainSummary struct {
 
 // MarshalJSON writes all the fields (the embedded RunSummary's MarshalJSON
 // would write only its own), non-finite numbers as null.
-func (s trainSummary) MarshalJSON() ([]byte, error) { return mnistfc.MarshalFinite(s) }
+func (s trainSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
 
 func runTrain(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mnistfc train", flag.ContinueOnError)
@@ -62,7 +64,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%.3f s per epoch; wrote %s: %s\n", res.SecondsPerEpoch, *out, strings.Join(written, ", "))
 	if *asJSON {
-		line, err := mnistfc.MarshalFinite(summary)
+		line, err := jsonfinite.Marshal(summary)
 		if err != nil {
 			return err
 		}
@@ -122,8 +124,8 @@ func writeRun(dir string, res *mnistfc.Result, summary trainSummary) (written []
 		data func() ([]byte, error)
 	}
 	files := []file{
-		{"history.json", func() ([]byte, error) { return mnistfc.MarshalFiniteIndent(res, "", "  ") }},
-		{"summary.json", func() ([]byte, error) { return mnistfc.MarshalFiniteIndent(summary, "", "  ") }},
+		{"history.json", func() ([]byte, error) { return jsonfinite.MarshalIndent(res, "", "  ") }},
+		{"summary.json", func() ([]byte, error) { return jsonfinite.MarshalIndent(summary, "", "  ") }},
 		{"curves.png", func() ([]byte, error) { return plotting.Curves(res.History, title, plotting.PNG) }},
 	}
 	if res.Best != nil {
@@ -139,7 +141,7 @@ func writeRun(dir string, res *mnistfc.Result, summary trainSummary) (written []
 	for _, f := range files {
 		b, err := f.data()
 		if err == nil {
-			err = mnistfc.WriteFileAtomic(filepath.Join(dir, f.name), b)
+			err = atomicfile.WriteFile(filepath.Join(dir, f.name), b)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
