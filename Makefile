@@ -74,7 +74,7 @@ build-onnx:
 
 # The tests that compare the onnx backend with the pure-Go one (CI runs them).
 test-onnx: onnxruntime
-	$(GO_ENV) go test -tags onnx -run 'ONNX|NewBackend' ./mnistfc
+	$(GO_ENV) go test -tags onnx -run 'ONNX|NewBackend' ./mnistfc ./internal/backends
 
 # --- XLA on the CPU (linux/amd64, cgo) ----------------------------------------
 .PHONY: xla-cpu test-xla
@@ -87,7 +87,7 @@ xla-cpu:
 # The tests that compare xla:cpu with the pure-Go backend (CI runs them);
 # MNISTFC_XLA_REQUIRED=1 makes a missing plugin a failure, not a skip.
 test-xla: xla-cpu
-	CGO_ENABLED=1 MNISTFC_XLA_REQUIRED=1 $(GO_ENV) go test -run 'XLA|NewBackend' ./mnistfc
+	CGO_ENABLED=1 MNISTFC_XLA_REQUIRED=1 $(GO_ENV) go test -run 'XLA|NewBackend' ./mnistfc ./internal/backends
 
 # What scripts/gpu-check.sh needs on a GPU machine without Go: a cgo build
 # with the XLA backend in bin/mnistfc and the MNIST files in bin/mnist/.

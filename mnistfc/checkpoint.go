@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // Model is a trained network ready to predict: the network, its weights,
@@ -159,7 +160,7 @@ func (m *Model) evaluate(d *Dataset, backend string) (loss, acc float64, probs [
 	if err := m.Network.check(); err != nil {
 		return 0, 0, nil, fmt.Errorf("evaluating a model: %w (set Model.Network)", err)
 	}
-	b, err := NewBackend(backend)
+	b, err := backends.New(backend)
 	if err != nil {
 		return 0, 0, nil, err
 	}

@@ -19,7 +19,7 @@ type Config struct {
 	Softmax         SoftmaxMode `json:"softmax"`          // SoftmaxRow (correct) or SoftmaxBatch (the original's).
 	Init            string      `json:"init"`             // InitDefault (the network's own initializers) or InitTorch (PyTorch's weights and batch order).
 	Optimizer       string      `json:"optimizer"`        // OptimizerSGD (plain SGD, the original's) or OptimizerAdam.
-	Backend         string      `json:"backend"`          // GoMLX backend, e.g. "go" or "xla:cuda"; empty: $GOMLX_BACKEND or "go".
+	Backend         string      `json:"backend"`          // GoMLX backend, e.g. "go" or "xla:cuda"; empty: $GOMLX_BACKEND, else the fastest installed.
 	DataDir         string      `json:"data_dir"`         // Folder of IDX files; empty: the official MNIST files of the GoMNIST module.
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // TestLossGradientMatchesFiniteDifferences checks the gradients that
@@ -26,7 +28,7 @@ func TestLossGradientMatchesFiniteDifferences(t *testing.T) {
 	for i := range labels {
 		labels[i] = int32(rng.IntN(NumClasses))
 	}
-	backend, err := NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}

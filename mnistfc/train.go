@@ -14,6 +14,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // LoadData reads MNIST-like IDX files from dir (empty: the official MNIST
@@ -71,8 +73,8 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 			return nil, err
 		}
 	}
-	backendName := ResolveBackendName(cfg.Backend)
-	backend, err := NewBackend(backendName)
+	backendName := backends.Resolve(cfg.Backend)
+	backend, err := backends.New(backendName)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -71,10 +72,10 @@ func (c *configFlags) config() (mnistfc.Config, error) {
 			return c.cfg, fmt.Errorf("-data %s: not a directory", c.cfg.DataDir)
 		}
 	}
-	if _, err := mnistfc.NewBackend(c.cfg.Backend); err != nil {
+	if _, err := backends.New(c.cfg.Backend); err != nil {
 		return c.cfg, fmt.Errorf("-backend: %w", err)
 	}
-	if hint := mnistfc.SpeedHint(c.cfg.Backend); hint != "" {
+	if hint := backends.SpeedHint(c.cfg.Backend); hint != "" {
 		fmt.Fprintln(os.Stderr, hint)
 	}
 	return c.cfg, nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
@@ -107,7 +108,7 @@ func runSweep(args []string, stdout io.Writer) error {
 	if sh != nil {
 		what = fmt.Sprintf("shard %s, %d of %d runs,", sh, total, len(cfgs))
 	}
-	fmt.Fprintf(stdout, "Sweep: %s of %d epochs, softmax %s, backend %s\n", what, base.Epochs, base.Softmax, mnistfc.BackendLabel(base.Backend))
+	fmt.Fprintf(stdout, "Sweep: %s of %d epochs, softmax %s, backend %s\n", what, base.Epochs, base.Softmax, backends.Label(base.Backend))
 	if *resume {
 		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), total-len(done))
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
@@ -52,7 +53,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		return withStatus(exitInterrupted, errors.New("interrupted before training: nothing written"))
 	}
 	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, init %s, optimizer %s, backend %s\n",
-		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, mnistfc.BackendLabel(cfg.Backend))
+		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, backends.Label(cfg.Backend))
 	res, err := mnistfc.Train(cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")), mnistfc.WithContext(ctx))
 	if err != nil {
 		return err

@@ -1,8 +1,8 @@
 //go:build !(linux && cgo && !noxla)
 
-package mnistfc
+package backends
 
-// resolveXLAConfig is never reached in builds without XLA: NewBackend
+// resolveXLAConfig is never reached in builds without XLA: New
 // reports that the backend is not compiled in before calling it.
 func resolveXLAConfig(config string) (string, error) { return config, nil }
 
@@ -11,3 +11,6 @@ func xlaCPUInstalled() bool { return false }
 
 // xlaCUDAInstalled is false in builds without XLA.
 func xlaCUDAInstalled() bool { return false }
+
+// disableXLAAutoInstall has nothing to do in builds without XLA.
+func disableXLAAutoInstall() {}
