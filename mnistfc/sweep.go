@@ -58,8 +58,8 @@ type RunSummary struct {
 	Seed            uint64      `json:"seed"`
 	Epochs          int         `json:"epochs"`
 	Softmax         SoftmaxMode `json:"softmax"`
-	Init            string      `json:"init"`
-	Optimizer       string      `json:"optimizer"`
+	Init            Init        `json:"init"`
+	Optimizer       Optimizer   `json:"optimizer"`
 	Network         string      `json:"network"`
 	Backend         string      `json:"backend"`
 	Diverged        bool        `json:"diverged,omitempty"`

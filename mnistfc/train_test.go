@@ -283,7 +283,7 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 	base := DefaultConfig()
 	base.Backend, base.Epochs = backend, 2
 	var cfgs []Config
-	for _, init := range []string{InitDefault, InitTorch} {
+	for _, init := range []Init{InitDefault, InitTorch} {
 		b := base
 		b.Init = init
 		cfgs = append(cfgs, Configs(b, Grid([]int{8, 16}, []float64{0.1, 0.5}), 2)...)
