@@ -54,13 +54,13 @@ bench:
 bench-peers:
 	BENCH_PEERS=1 BENCH_TORCH_LEAN=1 bench/run.sh
 
-# Regenerates mnistfc/testdata/torch_golden.json, the PyTorch side of the
-# torch-identical golden test (mnistfc/torchrng_test.go, golden_test.go):
+# Regenerates mnistfc/torchcompat/testdata/torch_golden.json, the PyTorch side of the
+# torch-identical golden test (mnistfc/torchcompat/torchcompat_test.go, mnistfc/golden_test.go):
 # initial weights, batch orders, per-step losses of epoch 1 (Debian's torch).
 .PHONY: torch-golden
 torch-golden:
 	bench/install-torch.sh
-	/usr/bin/python3 bench/torch_reference.py --golden mnistfc/testdata/torch_golden.json
+	/usr/bin/python3 bench/torch_reference.py --golden mnistfc/torchcompat/testdata/torch_golden.json
 
 # --- Optional ONNX Runtime backend (linux/amd64, cgo) ------------------------
 # Install ONNX Runtime's CPU library (npm package onnxruntime-node) into

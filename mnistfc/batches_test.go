@@ -64,7 +64,7 @@ func TestEvaluatePaddedSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval, err := newEvaluatorFor(backend, FullyConnected(20), InitParams(20, 1).Weights(), SoftmaxRow)
+	eval, err := newEvaluatorFor(backend, FullyConnected(20), InitParams(InitDefault, 20, 1).Weights(), SoftmaxRow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,8 +46,8 @@ const (
 // FullyConnected returns the assignment's network,
 // Linear(784, hidden) -> Sigmoid -> Linear(hidden, 10), whose probabilities
 // come from Softmax with the run's SoftmaxMode and whose loss is
-// CrossEntropy. Its initial weights are InitParams(hidden, seed): the
-// library's runs keep the numbers of its earlier versions.
+// CrossEntropy. Its initial weights are InitParams(InitDefault, hidden,
+// seed): the library's runs keep the numbers of its earlier versions.
 func FullyConnected(hidden int) Network {
 	return Network{
 		Name: fmt.Sprintf("%d-%d-sigmoid-%d", NumPixels, hidden, NumClasses),
@@ -56,7 +56,7 @@ func FullyConnected(hidden int) Network {
 			initial := func(values func(p *Params) []float32) model.VariableInitializer {
 				return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
 					if p == nil {
-						p = InitParams(hidden, uint64(model.GetParamOr(scope, SeedParam, int64(0))))
+						p = InitParams(InitDefault, hidden, uint64(model.GetParamOr(scope, SeedParam, int64(0))))
 					}
 					return graph.ConvertDType(graph.Const(g, tensors.FromFlatDataAndDimensions(values(p), shape.Dimensions...)), shape.DType)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/mnistfc/torchcompat"
 )
 
 // LoadData reads MNIST-like IDX files from dir (empty: the official MNIST
@@ -121,8 +122,8 @@ type run struct {
 	steps   *trainSteps
 	eval    *evaluator
 	valSet  *deviceSet
-	testSet *deviceSet      // Sent at the first test.
-	torch   *TorchGenerator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
+	testSet *deviceSet             // Sent at the first test.
+	torch   *torchcompat.Generator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
 }
 
 func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *options) (*run, error) {
@@ -243,10 +244,9 @@ func (r *run) reset(cfg Config, o *options) error {
 		return err
 	}
 	r.torch = nil
-	p := InitParams(cfg.HiddenDim, cfg.Seed) // What FullyConnected's initializers draw.
+	p := InitParams(InitDefault, cfg.HiddenDim, cfg.Seed) // What FullyConnected's initializers draw.
 	if cfg.Init == InitTorch {
-		r.torch = NewTorchGenerator(cfg.Seed)
-		p = r.torch.InitParams(cfg.HiddenDim)
+		p, r.torch = torchInit(cfg.HiddenDim, cfg.Seed)
 	}
 	if err := setWeights(store, p.Weights()); err != nil {
 		return fmt.Errorf("setting the initial weights: %w", err)
@@ -277,12 +277,11 @@ func newOptimizer(cfg Config) (optimizer.Interface, error) {
 // InitDefault the network's own initializers draw them. With InitTorch it
 // returns PyTorch's generator after those draws, which then shuffles the
 // batches.
-func presetWeights(store *model.Store, backend compute.Backend, cfg Config) (*TorchGenerator, error) {
+func presetWeights(store *model.Store, backend compute.Backend, cfg Config) (*torchcompat.Generator, error) {
 	if cfg.Init != InitTorch {
 		return nil, nil
 	}
-	torch := NewTorchGenerator(cfg.Seed)
-	p := torch.InitParams(cfg.HiddenDim)
+	p, torch := torchInit(cfg.HiddenDim, cfg.Seed)
 	for _, w := range p.Weights() {
 		// Declared with an initializer and initialised now: when the network
 		// declares the same variables, it replaces the initializer of those

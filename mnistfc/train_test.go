@@ -174,7 +174,7 @@ func TestTrainIsReproducible(t *testing.T) {
 func TestLoadModelErrors(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bin")
-	p := NewTorchGenerator(1).InitParams(3)
+	p := InitParams(InitTorch, 3, 1)
 	if err := SaveModel(good, &Model{Network: FullyConnected(3), Weights: p.Weights(), Softmax: SoftmaxBatch, BatchSize: 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestLoadModelErrors(t *testing.T) {
 	}
 }
 
-// TestTrainTorchInit checks that InitTorch starts from TorchGenerator's
+// TestTrainTorchInit checks that InitTorch starts from PyTorch's
 // weights and that validation sees the trained weights.
 func TestTrainTorchInit(t *testing.T) {
 	cfg := DefaultConfig()
@@ -214,10 +214,10 @@ func TestTrainTorchInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := NewTorchGenerator(cfg.Seed).InitParams(cfg.HiddenDim)
+	want := InitParams(InitTorch, cfg.HiddenDim, cfg.Seed)
 	got, err := res.Initial.Params()
 	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("initial weights differ from TorchGenerator's (%v)", err)
+		t.Fatalf("initial weights differ from InitParams(InitTorch, ...)'s (%v)", err)
 	}
 	if !(res.History.ValAccuracies[1] > res.History.ValAccuracies[0]) || res.BestEpoch != 2 {
 		t.Errorf("validation accuracies %v, best epoch %d: want a rise and epoch 2", res.History.ValAccuracies, res.BestEpoch)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mnistfc/mnistfc/mnistfc/torchcompat"
 )
 
 // Weight is one variable of a network, copied to the host.
@@ -124,10 +126,21 @@ type Params struct {
 	B2     []float32 // [NumClasses]
 }
 
-// InitParams returns the initial weights of FullyConnected(hidden) for a
-// seed: weights and biases uniform in ±1/sqrt(fan-in), like PyTorch's
-// nn.Linear default, drawn in the order W1, B1, W2, B2 from one PCG stream.
-func InitParams(hidden int, seed uint64) *Params {
+// InitParams returns the initial weights that Train starts
+// FullyConnected(hidden) from for an initialisation and a seed (Config.Init
+// and Config.Seed):
+//
+//   - InitDefault (or ""): weights and biases uniform in ±1/sqrt(fan-in),
+//     like PyTorch's nn.Linear default, drawn in the order W1, B1, W2, B2
+//     from one PCG stream;
+//   - InitTorch: bit for bit what torch.manual_seed(seed) followed by the
+//     original's nn.Linear(784, hidden) and nn.Linear(hidden, 10) draw on
+//     the CPU (see package torchcompat).
+func InitParams(init Init, hidden int, seed uint64) *Params {
+	if init == InitTorch {
+		p, _ := torchInit(hidden, seed)
+		return p
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x1417))
 	uniform := func(n, fanIn int) []float32 {
 		bound := 1 / math.Sqrt(float64(fanIn))
@@ -144,6 +157,16 @@ func InitParams(hidden int, seed uint64) *Params {
 		W2:     uniform(hidden*NumClasses, hidden),
 		B2:     uniform(NumClasses, hidden),
 	}
+}
+
+// torchInit returns InitTorch's initial weights, and PyTorch's generator
+// after drawing them, which then shuffles the batches.
+func torchInit(hidden int, seed uint64) (*Params, *torchcompat.Generator) {
+	g := torchcompat.NewGenerator(seed)
+	p := &Params{Hidden: hidden}
+	p.W1, p.B1 = g.Linear(NumPixels, hidden)
+	p.W2, p.B2 = g.Linear(hidden, NumClasses)
+	return p, g
 }
 
 // Weights returns p as the variables of FullyConnected(p.Hidden).
