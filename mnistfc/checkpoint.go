@@ -146,7 +146,7 @@ func (m *Model) Predict(d *Dataset, backend string) (preds []uint8, probs []floa
 	if err != nil {
 		return nil, nil, err
 	}
-	return ArgMaxRows(probs), probs, nil
+	return argMaxRows(probs), probs, nil
 }
 
 // Evaluate returns the loss and accuracy of m on d, each the mean over

@@ -59,12 +59,12 @@ var (
 	goldenDataErr  error
 )
 
-// goldenSplitData is the fixed split of testdata/torch_golden.json: the first
+// goldenSplitData is the fixed split of torchGoldenFile: the first
 // nTrain official training images train, the rest validate.
 func goldenSplitData(t *testing.T, nTrain int) *Data {
 	t.Helper()
 	goldenDataOnce.Do(func() {
-		train, test, err := LoadMNIST("")
+		train, test, err := loadMNIST("")
 		if err != nil {
 			goldenDataErr = err
 			return

@@ -33,7 +33,7 @@ func TestLossGradientMatchesFiniteDifferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	net := FullyConnected(hidden)
-	names := []string{Layer1Weights, Layer1Biases, Layer2Weights, Layer2Biases}
+	names := []string{layer1Weights, layer1Biases, layer2Weights, layer2Biases}
 	for _, mode := range []SoftmaxMode{SoftmaxRow, SoftmaxBatch} {
 		t.Run(mode.String(), func(t *testing.T) {
 			dims := [][]int{{hidden, NumPixels}, {hidden}, {NumClasses, hidden}, {NumClasses}}

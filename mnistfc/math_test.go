@@ -172,9 +172,9 @@ func TestSoftmaxModeText(t *testing.T) {
 		want    SoftmaxMode
 		wantErr bool
 	}{{"row", SoftmaxRow, false}, {"batch", SoftmaxBatch, false}, {"", SoftmaxRow, false}, {"column", 0, true}} {
-		got, err := ParseSoftmaxMode(tc.in)
+		got, err := parseSoftmaxMode(tc.in)
 		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
-			t.Errorf("ParseSoftmaxMode(%q) = %v, %v", tc.in, got, err)
+			t.Errorf("parseSoftmaxMode(%q) = %v, %v", tc.in, got, err)
 		}
 		if !tc.wantErr && tc.in != "" && got.String() != tc.in {
 			t.Errorf("%v.String() = %q, want %q", got, got.String(), tc.in)

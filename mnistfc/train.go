@@ -19,25 +19,6 @@ import (
 	"github.com/mnistfc/mnistfc/mnistfc/torchcompat"
 )
 
-// LoadData reads MNIST-like IDX files from dir (empty: the official MNIST
-// files) and splits the training images into train and validation sets.
-func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
-	train, test, err := LoadMNIST(dir)
-	if err != nil {
-		return nil, err
-	}
-	tr, val, err := splitInPlace(train, validationRatio, seed)
-	if err != nil {
-		return nil, err
-	}
-	return &Data{Train: tr, Validation: val, Test: test}, nil
-}
-
-// Data bundles the three sets a training run uses.
-type Data struct {
-	Train, Validation, Test *Dataset
-}
-
 // Train trains a network as the original notebook's train() does: SGD
 // (Config.Optimizer) on shuffled batches, validation every EvalEvery
 // epochs, the best model kept when its validation accuracy (rounded to 3
@@ -185,7 +166,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		if _, err := r.res.Initial.Params(); err != nil {
 			r.free()
 			return nil, fmt.Errorf("init %q needs the two-layer network's variables %s, %s, %s and %s with hidden size %d (network %q): %w",
-				InitTorch, Layer1Weights, Layer1Biases, Layer2Weights, Layer2Biases, cfg.HiddenDim, net.Name, err)
+				InitTorch, layer1Weights, layer1Biases, layer2Weights, layer2Biases, cfg.HiddenDim, net.Name, err)
 		}
 	}
 	return r, nil
@@ -193,7 +174,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 
 // seedStore seeds the store's initializers with the run's seed.
 func seedStore(store *model.Store, seed uint64) error {
-	store.SetParam(SeedParam, int64(seed))
+	store.SetParam(seedParam, int64(seed))
 	if err := store.SetRNGStateFromSeed(int64(seed)); err != nil {
 		return fmt.Errorf("seeding the initializers: %w", err)
 	}
@@ -210,7 +191,7 @@ func (r *run) start(cfg Config, o *options) error {
 		return err
 	}
 	if o.keep[0] {
-		r.res.Snapshots[0] = r.res.Initial.Clone()
+		r.res.Snapshots[0] = r.res.Initial.clone()
 	}
 	return nil
 }
@@ -415,7 +396,7 @@ func (r *run) test() error {
 	}
 	res.Tested = true
 	res.TestSeconds = time.Since(start).Seconds()
-	res.TestPredictions = ArgMaxRows(res.TestProbs)
+	res.TestPredictions = argMaxRows(res.TestProbs)
 	res.TestLabels = append([]uint8(nil), r.data.Test.Labels...)
 	r.logf("%s", testLines(res))
 	return nil
@@ -443,8 +424,8 @@ func identity(n int) []int {
 	return idx
 }
 
-// ArgMaxRows returns, for probabilities laid out NumClasses per example, the most probable class of each example.
-func ArgMaxRows(probs []float32) []uint8 {
+// argMaxRows returns, for probabilities laid out NumClasses per example, the most probable class of each example.
+func argMaxRows(probs []float32) []uint8 {
 	preds := make([]uint8, len(probs)/NumClasses)
 	for i := range preds {
 		row := probs[i*NumClasses : (i+1)*NumClasses]

@@ -23,8 +23,8 @@ type Weight struct {
 // Weights are the trainable variables of a network, in the store's order.
 type Weights []Weight
 
-// Get returns the weight with the given name, or nil.
-func (ws Weights) Get(name string) *Weight {
+// get returns the weight with the given name, or nil.
+func (ws Weights) get(name string) *Weight {
 	for i := range ws {
 		if ws[i].Name == name {
 			return &ws[i]
@@ -33,8 +33,8 @@ func (ws Weights) Get(name string) *Weight {
 	return nil
 }
 
-// Clone returns a deep copy.
-func (ws Weights) Clone() Weights {
+// clone returns a deep copy.
+func (ws Weights) clone() Weights {
 	c := make(Weights, len(ws))
 	for i, w := range ws {
 		c[i] = Weight{Name: w.Name, Dims: slices.Clone(w.Dims), Values: slices.Clone(w.Values)}
@@ -49,22 +49,6 @@ func (ws Weights) NumParameters() int {
 		n += len(w.Values)
 	}
 	return n
-}
-
-// FirstLayer returns the rows of the first weight matrix that reads the
-// pixels ([units, NumPixels]), one 28x28 image per unit, or nil if there
-// is none.
-func (ws Weights) FirstLayer() [][]float32 {
-	for _, w := range ws {
-		if len(w.Dims) == 2 && w.Dims[1] == NumPixels {
-			rows := make([][]float32, w.Dims[0])
-			for j := range rows {
-				rows[j] = w.Values[j*NumPixels : (j+1)*NumPixels]
-			}
-			return rows
-		}
-	}
-	return nil
 }
 
 // storeWeights copies the trainable variables of store to the host.
@@ -172,19 +156,19 @@ func torchInit(hidden int, seed uint64) (*Params, *torchcompat.Generator) {
 // Weights returns p as the variables of FullyConnected(p.Hidden).
 func (p *Params) Weights() Weights {
 	return Weights{
-		{Layer1Weights, []int{p.Hidden, NumPixels}, p.W1},
-		{Layer1Biases, []int{p.Hidden}, p.B1},
-		{Layer2Weights, []int{NumClasses, p.Hidden}, p.W2},
-		{Layer2Biases, []int{NumClasses}, p.B2},
+		{layer1Weights, []int{p.Hidden, NumPixels}, p.W1},
+		{layer1Biases, []int{p.Hidden}, p.B1},
+		{layer2Weights, []int{NumClasses, p.Hidden}, p.W2},
+		{layer2Biases, []int{NumClasses}, p.B2},
 	}
 }
 
 // Params returns the weights of a FullyConnected network as Params, or an
 // error if ws are not those of one.
 func (ws Weights) Params() (*Params, error) {
-	b1 := ws.Get(Layer1Biases)
+	b1 := ws.get(layer1Biases)
 	if b1 == nil || len(b1.Dims) != 1 {
-		return nil, fmt.Errorf("not the weights of the two-layer network: no %s vector", Layer1Biases)
+		return nil, fmt.Errorf("not the weights of the two-layer network: no %s vector", layer1Biases)
 	}
 	p := &Params{Hidden: b1.Dims[0]}
 	want := p.Weights()
@@ -192,7 +176,7 @@ func (ws Weights) Params() (*Params, error) {
 		return nil, fmt.Errorf("not the weights of the two-layer network: %d variables, want %d", len(ws), len(want))
 	}
 	for i, dst := range []*[]float32{&p.W1, &p.B1, &p.W2, &p.B2} {
-		w := ws.Get(want[i].Name)
+		w := ws.get(want[i].Name)
 		if w == nil || !slices.Equal(w.Dims, want[i].Dims) || len(w.Values) != product(w.Dims) {
 			return nil, fmt.Errorf("not the weights of the two-layer network with hidden size %d: %s should have shape %v", p.Hidden, want[i].Name, want[i].Dims)
 		}

@@ -54,8 +54,7 @@ func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
 
 // config returns the validated configuration, with errors that name the flag.
 func (c *configFlags) config() (mnistfc.Config, error) {
-	var err error
-	if c.cfg.Softmax, err = mnistfc.ParseSoftmaxMode(c.softmax); err != nil {
+	if err := c.cfg.Softmax.UnmarshalText([]byte(c.softmax)); err != nil {
 		return c.cfg, fmt.Errorf("-softmax: %w", err)
 	}
 	if err := c.cfg.Validate(); err != nil {
