@@ -7,7 +7,7 @@ import "testing"
 func trainOn(t *testing.T, cfg Config, data *Data, backend string) *Result {
 	t.Helper()
 	cfg.Backend = backend
-	res, err := Train(cfg, WithData(data))
+	res, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatalf("backend %s: %v", backend, err)
 	}

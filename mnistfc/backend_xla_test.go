@@ -75,7 +75,7 @@ func TestXLACPUFeedsAgree(t *testing.T) {
 	}{{"host batches", false, false}, {"resident, one step per call", true, false}, {"resident, While loop", true, true}}
 	var base *Result
 	for _, f := range feeds {
-		res, err := Train(cfg, WithData(data), func(o *options) { o.resident, o.loop = &f.resident, &f.loop })
+		res, err := Train(t.Context(), cfg, WithData(data), func(o *options) { o.resident, o.loop = &f.resident, &f.loop })
 		if err != nil {
 			t.Fatalf("%s: %v", f.name, err)
 		}

@@ -27,7 +27,7 @@ const fingerprintVersion = "mnistfc run v1"
 const fingerprintRows = 16
 
 // Fingerprint returns a digest that identifies the run that
-// Train(cfg, WithNetwork(net)) makes: two calls with the same fingerprint
+// Train(ctx, cfg, WithNetwork(net)) makes: two calls with the same fingerprint
 // train the same network from the same initial weights with the same
 // settings, so with a fixed seed they give the same numbers on the same
 // backend. Notebooks use it to keep finished runs and show them again

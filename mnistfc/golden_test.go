@@ -112,7 +112,7 @@ func checkTorchGoldenSteps(t *testing.T, backend string) {
 		cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Backend = 1, mode, InitTorch, backend
 		var got []StepStats
 		var epochs []EpochStats
-		if _, err := Train(cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) }),
+		if _, err := Train(t.Context(), cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) }),
 			OnEpoch(func(s EpochStats) { epochs = append(epochs, s) })); err != nil {
 			t.Fatalf("softmax %s: %v", mode, err)
 		}

@@ -26,15 +26,17 @@ import (
 // evaluated on the test set.
 //
 // The network is FullyConnected(cfg.HiddenDim) unless WithNetwork gives
-// another. Its gradients come from GoMLX's automatic differentiation, and
-// the steps from GoMLX's train.Trainer and optimizers.
+// another. Its gradients come from GoMLX's automatic differentiation and
+// its updates from GoMLX's optimizers, in step graphs built as GoMLX's
+// train.Trainer builds them; the steps' losses and accuracies stay on the
+// backend until the epoch ends.
 //
 // A run whose loss becomes NaN or infinite stops at that epoch and is
-// marked Diverged; a run whose context (WithContext) is cancelled stops
-// after the current epoch and is marked Interrupted. Both still test the
-// best model so far and return a Result with a nil error.
-func Train(cfg Config, opts ...Option) (*Result, error) {
-	o := &options{keep: map[int]bool{}, ctx: context.Background()}
+// marked Diverged; a run whose ctx is cancelled (Ctrl-C) stops after the
+// current epoch and is marked Interrupted. Both still test the best model
+// so far and return a Result with a nil error.
+func Train(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
+	o := &options{keep: map[int]bool{}, ctx: ctx}
 	for _, opt := range opts {
 		opt(o)
 	}

@@ -88,7 +88,7 @@ func TestTrainShortRun(t *testing.T) {
 	var epochs []EpochStats
 	batches := map[Phase]int{}
 	var log strings.Builder
-	res, err := Train(cfg, WithData(data), OnEpoch(func(s EpochStats) { epochs = append(epochs, s) }),
+	res, err := Train(t.Context(), cfg, WithData(data), OnEpoch(func(s EpochStats) { epochs = append(epochs, s) }),
 		OnBatch(func(p Phase, done, total int) { batches[p]++ }), KeepWeightsAt(1), WithLog(&log))
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +150,11 @@ func TestTrainIsReproducible(t *testing.T) {
 	cfg.Epochs = 2
 	cfg.HiddenDim = 20
 	cfg.Seed = 3
-	a, err := Train(cfg, WithData(data))
+	a, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Train(cfg, WithData(data))
+	b, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestTrainIsReproducible(t *testing.T) {
 		t.Errorf("same seed, different results:\n%+v\n%+v", a.History, b.History)
 	}
 	cfg.Seed = 4
-	c, err := Train(cfg, WithData(data))
+	c, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestLoadModelErrors(t *testing.T) {
 func TestTrainTorchInit(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.Init = 2, InitTorch
-	res, err := Train(cfg, WithData(officialData(t)))
+	res, err := Train(t.Context(), cfg, WithData(officialData(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestTrainTorchInit(t *testing.T) {
 		t.Errorf("validation accuracies %v, best epoch %d: want a rise and epoch 2", res.History.ValAccuracies, res.BestEpoch)
 	}
 	cfg.HiddenDim = 7
-	if _, err := Train(cfg, WithData(officialData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
+	if _, err := Train(t.Context(), cfg, WithData(officialData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
 		t.Errorf("init torch with another network's variables: error %v, want one about init", err)
 	}
 }
@@ -248,7 +248,7 @@ func TestResidentDataMatchesHostBatches(t *testing.T) {
 		cfg.Epochs, cfg.BatchSize, cfg.TestBatchSize = 2, tc.batch, tc.batch
 		var runs [2]*Result
 		for i, resident := range []bool{false, true} {
-			res, err := Train(cfg, WithData(data), func(o *options) { o.resident = &resident })
+			res, err := Train(t.Context(), cfg, WithData(data), func(o *options) { o.resident = &resident })
 			if err != nil {
 				t.Fatalf("batch %d, resident %v: %v", tc.batch, resident, err)
 			}
@@ -290,7 +290,7 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 	}
 	pool := newRunPool(2)
 	defer pool.free()
-	swept, err := Sweep(data, cfgs, 2, nil, func(o *options) { o.pool = pool })
+	swept, err := Sweep(t.Context(), data, cfgs, Parallel(2), func(o *options) { o.pool = pool })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 		t.Errorf("%s: %d of %d runs reused another's graphs", backend, pool.reused, len(cfgs))
 	}
 	for i, cfg := range cfgs {
-		alone, err := Train(cfg, WithData(data))
+		alone, err := Train(t.Context(), cfg, WithData(data))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -115,11 +115,11 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool) *mn
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	v := newView(name, cfg.Epochs, verbose)
-	opts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), mnistfc.WithContext(ctx), v.option()}
+	opts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), v.option()}
 	if verbose {
 		opts = append(opts, mnistfc.WithLog(os.Stdout))
 	}
-	res := Must(mnistfc.Train(cfg, opts...))
+	res := Must(mnistfc.Train(ctx, cfg, opts...))
 	v.finish(fmt.Sprintf("%s: %d epochs in %.1f s on %s", name, len(res.Epochs), res.TrainSeconds+res.TestSeconds, res.Backend))
 	switch {
 	case res.Interrupted:

@@ -134,7 +134,7 @@ func runSweep(args []string, stdout io.Writer) error {
 			todoCfgs[k] = cfgs[i]
 		}
 		var diverged []string
-		_, err = mnistfc.SweepContext(ctx, data, todoCfgs, *parallel, func(k int, r *mnistfc.Result) {
+		_, err = mnistfc.Sweep(ctx, data, todoCfgs, mnistfc.Parallel(*parallel), mnistfc.OnRun(func(k int, r *mnistfc.Result) {
 			i := todo[k]
 			s := r.Summary()
 			if state != nil {
@@ -161,7 +161,7 @@ func runSweep(args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n",
 				len(done), total, s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
-		})
+		}))
 		for _, d := range diverged {
 			fmt.Fprintf(os.Stderr, "mnistfc: %s\n", d)
 		}

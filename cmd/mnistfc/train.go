@@ -54,7 +54,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, init %s, optimizer %s, backend %s\n",
 		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, backends.Label(cfg.Backend))
-	res, err := mnistfc.Train(cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")), mnistfc.WithContext(ctx))
+	res, err := mnistfc.Train(ctx, cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")))
 	if err != nil {
 		return err
 	}
