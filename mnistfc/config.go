@@ -77,6 +77,7 @@ type FieldError struct {
 	Reason string // What a valid value looks like.
 }
 
+// Error says which field is invalid, its value and why.
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("invalid %s %v: %s", e.Field, e.Value, e.Reason)
 }

@@ -272,16 +272,21 @@ func IsOriginal(hidden int, lr float64) bool {
 	return slices.Contains(OriginalExperiments(), Experiment{hidden, lr})
 }
 
-// JSON: non-finite numbers are written as null and read back as NaN (see package internal/jsonfinite).
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
+func (s RunSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
 
-func (s RunSummary) MarshalJSON() ([]byte, error)  { return jsonfinite.Marshal(s) }
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
 func (c CellSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(c) }
 
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (s *RunSummary) UnmarshalJSON(b []byte) error {
 	type plain RunSummary
 	return jsonfinite.Unmarshal(b, (*plain)(s))
 }
 
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (c *CellSummary) UnmarshalJSON(b []byte) error {
 	type plain CellSummary
 	return jsonfinite.Unmarshal(b, (*plain)(c))
