@@ -26,7 +26,7 @@ func onnxOrSkip(t *testing.T) string {
 // with the same seed must give the same numbers.
 func TestONNXMatchesGo(t *testing.T) {
 	onnxOrSkip(t)
-	data := officialData(t)
+	data := trainingData(t)
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 20

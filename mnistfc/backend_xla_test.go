@@ -32,7 +32,7 @@ func TestXLACPUMatchesGo(t *testing.T) {
 	plugin := xlaCPUOrSkip(t)
 	t.Logf("plugin: %s", plugin)
 	t.Setenv("GOMLX_BACKEND", "")
-	data := officialData(t)
+	data := trainingData(t)
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 32

@@ -10,7 +10,7 @@ import (
 // TestSweepMatchesSingleRuns checks that concurrent runs return in the order
 // of their configurations, each with the numbers it gets when trained alone.
 func TestSweepMatchesSingleRuns(t *testing.T) {
-	data := officialData(t)
+	data := trainingData(t)
 	base := DefaultConfig()
 	base.Epochs = 1
 	cfgs := Configs(base, Grid([]int{3, 12}, []float64{0.1}), 2) // (3, s0), (3, s1), (12, s0), (12, s1)
@@ -55,7 +55,7 @@ func summaries(rs []*Result) []RunSummary {
 // TestSweepStops checks that a cancelled sweep starts no new run, keeps
 // the one that finished (all its epochs), and says it stopped.
 func TestSweepStops(t *testing.T) {
-	data := officialData(t)
+	data := trainingData(t)
 	base := DefaultConfig()
 	base.Epochs = 1
 	cfgs := Configs(base, Grid([]int{4}, []float64{0.1, 0.2, 0.3}), 1)

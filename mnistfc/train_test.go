@@ -28,6 +28,16 @@ func officialData(t *testing.T) *Data {
 	return mnistData
 }
 
+// trainingData is officialData for a test that trains on the whole of it:
+// such a test is skipped with -short.
+func trainingData(t *testing.T) *Data {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains on the full MNIST training set; skipped with -short")
+	}
+	return officialData(t)
+}
+
 func TestBestModelRule(t *testing.T) {
 	// Validation accuracies from the original notebook's first experiment, epochs 17-22:
 	// it printed "new best" at 0.16, 0.162, 0.164 and 0.167, not at the repeated 0.16 nor at 0.165.
@@ -80,7 +90,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestTrainShortRun(t *testing.T) {
-	data := officialData(t)
+	data := trainingData(t)
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 100
@@ -145,7 +155,7 @@ func TestTrainShortRun(t *testing.T) {
 }
 
 func TestTrainIsReproducible(t *testing.T) {
-	data := officialData(t)
+	data := trainingData(t)
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 20
@@ -210,7 +220,7 @@ func TestLoadModelErrors(t *testing.T) {
 func TestTrainTorchInit(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.Init = 2, InitTorch
-	res, err := Train(t.Context(), cfg, WithData(officialData(t)))
+	res, err := Train(t.Context(), cfg, WithData(trainingData(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +233,7 @@ func TestTrainTorchInit(t *testing.T) {
 		t.Errorf("validation accuracies %v, best epoch %d: want a rise and epoch 2", res.History.ValAccuracies, res.BestEpoch)
 	}
 	cfg.HiddenDim = 7
-	if _, err := Train(t.Context(), cfg, WithData(officialData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
+	if _, err := Train(t.Context(), cfg, WithData(trainingData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
 		t.Errorf("init torch with another network's variables: error %v, want one about init", err)
 	}
 }
