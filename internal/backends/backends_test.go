@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-func TestNew(t *testing.T) {
+// TestNewBackend: an empty name is $GOMLX_BACKEND, else Auto's choice.
+func TestNewBackend(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "")
 	b, err := New("")
 	if err != nil {
@@ -25,6 +26,9 @@ func TestNew(t *testing.T) {
 	}
 	if got := Resolve("go"); got != "go" {
 		t.Errorf("an explicit name must win over $GOMLX_BACKEND, got %q", got)
+	}
+	if !IsXLA("") || !IsXLA("xla:/abs/plugin.so") || IsXLA("go") || IsXLA("onnx") {
+		t.Errorf("IsXLA: with $GOMLX_BACKEND=xla:cuda, \"\" and xla:... are XLA, go and onnx are not")
 	}
 }
 
