@@ -27,6 +27,10 @@ import (
 // Auto).
 const Default = "go"
 
+// XLADirEnv names a folder where the XLA backend looks first for the PJRT
+// CPU plugin, pjrt_c_api_cpu_plugin.so, for "xla:cpu" (and plain "xla").
+const XLADirEnv = "MNISTFC_XLA_DIR"
+
 var (
 	startedMu sync.Mutex
 	started   = map[string]compute.Backend{}

@@ -6,11 +6,14 @@ package backends
 // reports that the backend is not compiled in before calling it.
 func resolveXLAConfig(config string) (string, error) { return config, nil }
 
+// disableXLAAutoInstall has nothing to do in builds without XLA.
+func disableXLAAutoInstall() {}
+
 // xlaCPUInstalled is false in builds without XLA.
 func xlaCPUInstalled() bool { return false }
 
 // xlaCUDAInstalled is false in builds without XLA.
 func xlaCUDAInstalled() bool { return false }
 
-// disableXLAAutoInstall has nothing to do in builds without XLA.
-func disableXLAAutoInstall() {}
+// XLACPUPlugin finds no plugin in builds without XLA.
+func XLACPUPlugin() (path string, searched []string) { return "", nil }

@@ -2,8 +2,8 @@
 // random number generation that the original notebook's initial weights
 // and training batch order depend on:
 //
-//	torch.manual_seed(seed)                             // NewGenerator(seed)
-//	fc1 = nn.Linear(784, H); fc2 = nn.Linear(H, 10)   // Generator.Linear, twice
+//	torch.manual_seed(seed)                            // NewGenerator(seed)
+//	fc1 = nn.Linear(784, H); fc2 = nn.Linear(H, 10)    // Generator.Linear, twice
 //	for epoch ...:
 //	    for x, y in DataLoader(train, shuffle=True)    // Generator.EpochOrder
 //	    for x, y in DataLoader(validation)             // Generator.LoaderBaseSeed
