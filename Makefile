@@ -58,13 +58,13 @@ bench:
 bench-peers:
 	BENCH_PEERS=1 BENCH_TORCH_LEAN=1 bench/run.sh
 
-# Regenerates mnistfc/testdata/torch_golden.json, the PyTorch side of the
-# torch-identical golden test (mnistfc/torchrng_test.go, golden_test.go):
+# Regenerates mnistfc/torchcompat/testdata/torch_golden.json, the PyTorch side of the
+# torch-identical golden test (mnistfc/torchcompat/torchcompat_test.go, mnistfc/golden_test.go):
 # initial weights, batch orders, per-step losses of epoch 1 (Debian's torch).
 .PHONY: torch-golden
 torch-golden:
 	bench/install-torch.sh
-	/usr/bin/python3 bench/torch_reference.py --golden mnistfc/testdata/torch_golden.json
+	/usr/bin/python3 bench/torch_reference.py --golden mnistfc/torchcompat/testdata/torch_golden.json
 
 # --- Optional ONNX Runtime backend (linux/amd64, cgo) ------------------------
 # Install ONNX Runtime's CPU library (npm package onnxruntime-node) into
@@ -78,7 +78,7 @@ build-onnx:
 
 # The tests that compare the onnx backend with the pure-Go one (CI runs them).
 test-onnx: onnxruntime
-	$(GO_ENV) go test -tags onnx -run 'ONNX|NewBackend' ./mnistfc
+	$(GO_ENV) go test -tags onnx -run 'ONNX|NewBackend' ./mnistfc ./internal/backends
 
 # --- XLA on the CPU (linux/amd64, cgo) ----------------------------------------
 .PHONY: xla-cpu test-xla
@@ -91,7 +91,7 @@ xla-cpu:
 # The tests that compare xla:cpu with the pure-Go backend (CI runs them);
 # MNISTFC_XLA_REQUIRED=1 makes a missing plugin a failure, not a skip.
 test-xla: xla-cpu
-	CGO_ENABLED=1 MNISTFC_XLA_REQUIRED=1 $(GO_ENV) go test -run 'XLA|NewBackend' ./mnistfc
+	CGO_ENABLED=1 MNISTFC_XLA_REQUIRED=1 $(GO_ENV) go test -run 'XLA|NewBackend' ./mnistfc ./internal/backends
 
 # What scripts/gpu-check.sh needs on a GPU machine without Go: a cgo build
 # with the XLA backend in bin/mnistfc and the MNIST files in bin/mnist/.

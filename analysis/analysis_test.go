@@ -39,7 +39,7 @@ func randomLogits(n int, seed uint64) ([]Row, []uint8) {
 // The float64 logits give the probabilities the library computes in
 // float32 on a backend.
 func TestLogitsMatchLibrary(t *testing.T) {
-	p := mnistfc.InitParams(20, 3)
+	p := mnistfc.InitParams(mnistfc.InitDefault, 20, 3)
 	d := randomData(16)
 	m := &mnistfc.Model{Network: mnistfc.FullyConnected(20), Weights: p.Weights(), BatchSize: 16}
 	_, probs, err := m.Predict(d, "go")

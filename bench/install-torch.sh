@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what bench/torch_reference.py needs: Debian's PyTorch, torchvision
 # and scikit-learn for /usr/bin/python3. Idempotent; silent when present.
-# `make torch-golden` uses this torch (1.13) for mnistfc/testdata/torch_golden.json;
+# `make torch-golden` uses this torch (1.13) for mnistfc/torchcompat/testdata/torch_golden.json;
 # PyPI's torch 2.15 (CPU) gave the same initial weights and batch orders bit
-# for bit and per-step losses within 2e-7 relative (see mnistfc/torchrng.go).
+# for bit and per-step losses within 2e-7 relative (see mnistfc/torchcompat/torchcompat.go).
 set -euo pipefail
 
 PY=/usr/bin/python3

@@ -23,7 +23,7 @@ Pipelines:
   --preload  the images held as one normalised float tensor; batches are
              sliced from it (same split, same shuffling order).
 --golden FILE writes the PyTorch side of the Go golden test instead of
-training (`make torch-golden`; see mnistfc/torchrng_test.go).
+training (`make torch-golden`; see mnistfc/torchcompat/torchcompat_test.go).
 The loop itself is the original's: autograd left on during validation and
 test, per-row copies of the outputs to numpy, torch.cuda.empty_cache() per
 batch. --lean drops those (torch.no_grad() for evaluation, no per-row copies)
@@ -115,7 +115,7 @@ def parse_args(argv):
     p.add_argument("--lean", action="store_true",
                    help="not the original loop: no autograd in evaluation, no per-row output copies")
     p.add_argument("--golden", metavar="FILE", default=None,
-                   help="instead of training: write the golden data of mnistfc/torchrng_test.go to FILE "
+                   help="instead of training: write the golden data of mnistfc/torchcompat/torchcompat_test.go to FILE "
                         "(initial weights, batch orders, per-step loss and accuracy of epoch 1 and its "
                         "validation loss and accuracy, for both softmaxes; fixed split: the first "
                         "training images train, the last ceil(val-ratio*60000) validate; --hidden, "
@@ -244,7 +244,7 @@ class FullyConnected(nn.Module):
 
 # ---------------------------------------------------------------- golden data
 
-GOLDEN_COMMAND = "make torch-golden"  # = /usr/bin/python3 bench/torch_reference.py --golden mnistfc/testdata/torch_golden.json
+GOLDEN_COMMAND = "make torch-golden"  # = /usr/bin/python3 bench/torch_reference.py --golden mnistfc/torchcompat/testdata/torch_golden.json
 
 
 def cpu_capability():
@@ -289,7 +289,7 @@ def _order_summary(epoch, idx):
 
 
 def write_golden(args, d):
-    """The data of the golden test (mnistfc/torchrng_test.go): what PyTorch does, on the CPU, with a fixed split.
+    """The data of the golden test (mnistfc/torchcompat/torchcompat_test.go): what PyTorch does, on the CPU, with a fixed split.
 
     The original loop's structure is kept where it moves torch's global
     generator: torch.manual_seed, then the model, then per epoch one pass over

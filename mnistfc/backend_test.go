@@ -1,76 +1,13 @@
 package mnistfc
 
-import (
-	"os"
-	"strings"
-	"testing"
-)
-
-func TestNewBackend(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "")
-	b, err := NewBackend("")
-	if err != nil {
-		t.Fatalf("default backend: %v", err)
-	}
-	auto := AutoBackend()
-	if kind, _, _ := strings.Cut(auto, ":"); !strings.Contains(strings.ToLower(b.Name()), kind) {
-		t.Errorf("default backend is %q (%s), want AutoBackend's %q", b.Name(), b.Description(), auto)
-	}
-	if got := ResolveBackendName(""); got != auto {
-		t.Errorf("ResolveBackendName(\"\") = %q, want AutoBackend's %q", got, auto)
-	}
-	t.Setenv("GOMLX_BACKEND", "xla:cuda")
-	if got := ResolveBackendName(""); got != "xla:cuda" {
-		t.Errorf("with $GOMLX_BACKEND=xla:cuda, ResolveBackendName(\"\") = %q", got)
-	}
-	if got := ResolveBackendName("go"); got != "go" {
-		t.Errorf("an explicit name must win over $GOMLX_BACKEND, got %q", got)
-	}
-}
-
-func TestNewBackendErrors(t *testing.T) {
-	// None of these may panic, hang or download: each must be a clear error.
-	type errorCase struct {
-		name string
-		want []string
-	}
-	tests := []errorCase{
-		{"nosuch", []string{`"nosuch"`, "not compiled", "available"}},
-		{"xla:/no/such/plugin.so", []string{"/no/such/plugin.so"}},
-	}
-	if ONNXBuild {
-		tests = append(tests, errorCase{"onnx:/no/such/libonnxruntime.so", []string{"/no/such/libonnxruntime.so", "make onnxruntime"}})
-	} else {
-		tests = append(tests, errorCase{"onnx", []string{`"onnx"`, "not compiled", "-tags onnx"}})
-	}
-	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
-		// Only meaningful without a GPU and plugin installed.
-		tests = append(tests, errorCase{"xla:cuda", []string{`"cuda"`, "not installed", "install-xla"}})
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewBackend(tc.name)
-			if err == nil {
-				t.Skip("backend available on this machine")
-			}
-			if strings.Contains(err.Error(), "not compiled") && strings.HasPrefix(tc.name, "xla") {
-				t.Skipf("XLA not compiled into this build: %v", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
-}
+import "testing"
 
 // trainOn trains cfg on the named backend, failing the test on an error
 // (the backend comparisons of backend_onnx_test.go and backend_xla_test.go).
 func trainOn(t *testing.T, cfg Config, data *Data, backend string) *Result {
 	t.Helper()
 	cfg.Backend = backend
-	res, err := Train(cfg, WithData(data))
+	res, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatalf("backend %s: %v", backend, err)
 	}

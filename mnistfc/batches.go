@@ -73,7 +73,7 @@ func normalise(x *graph.Node) *graph.Node {
 	g := x.Graph()
 	c := func(v float32) *graph.Node { return graph.Scalar(g, dtypes.Float32, v) }
 	// Div, not DivScalar: GoMLX's DivScalar multiplies by the inverse.
-	return graph.Div(graph.Sub(graph.Div(graph.ConvertDType(x, dtypes.Float32), c(255)), c(PixelMean)), c(PixelStd))
+	return graph.Div(graph.Sub(graph.Div(graph.ConvertDType(x, dtypes.Float32), c(255)), c(pixelMean)), c(pixelStd))
 }
 
 // batchSizes returns the sizes of the batches that cut n examples into

@@ -7,6 +7,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // checkNormaliseGraph: normalise, in a graph on the named backend, gives
@@ -14,7 +16,7 @@ import (
 // runs upload theirs: bit for bit (tol 0), or within tol.
 func checkNormaliseGraph(t *testing.T, backendName string, tol float64) {
 	t.Helper()
-	backend, err := NewBackend(backendName)
+	backend, err := backends.New(backendName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +60,11 @@ func TestNormaliseGraph(t *testing.T) { checkNormaliseGraph(t, "go", 0) }
 func TestEvaluatePaddedSet(t *testing.T) {
 	full := officialData(t)
 	d := full.Test.Subset(identity(2500))
-	backend, err := NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval, err := newEvaluatorFor(backend, FullyConnected(20), InitParams(20, 1).Weights(), SoftmaxRow)
+	eval, err := newEvaluatorFor(backend, FullyConnected(20), InitParams(InitDefault, 20, 1).Weights(), SoftmaxRow)
 	if err != nil {
 		t.Fatal(err)
 	}

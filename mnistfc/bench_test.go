@@ -21,12 +21,12 @@ func BenchmarkEpoch(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.Epochs = 1
 	// Compile the graphs once outside the timing.
-	if _, err := Train(cfg, WithData(data)); err != nil {
+	if _, err := Train(b.Context(), cfg, WithData(data)); err != nil {
 		b.Fatal(err)
 	}
 	cfg.Epochs = b.N
 	b.ResetTimer()
-	res, err := Train(cfg, WithData(data))
+	res, err := Train(b.Context(), cfg, WithData(data))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // Model is a trained network ready to predict: the network, its weights,
@@ -64,37 +66,7 @@ func SaveModel(path string, m *Model) error {
 		}
 		_ = binary.Write(&buf, binary.LittleEndian, w.Values)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
-}
-
-// WriteFileAtomic writes data to a temporary file in path's folder and
-// renames it to path, so that readers see either the old file or the whole
-// new one.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // No-op after the rename.
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600.
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 func product(dims []int) int {
@@ -174,7 +146,7 @@ func (m *Model) Predict(d *Dataset, backend string) (preds []uint8, probs []floa
 	if err != nil {
 		return nil, nil, err
 	}
-	return ArgMaxRows(probs), probs, nil
+	return argMaxRows(probs), probs, nil
 }
 
 // Evaluate returns the loss and accuracy of m on d, each the mean over
@@ -188,7 +160,7 @@ func (m *Model) evaluate(d *Dataset, backend string) (loss, acc float64, probs [
 	if err := m.Network.check(); err != nil {
 		return 0, 0, nil, fmt.Errorf("evaluating a model: %w (set Model.Network)", err)
 	}
-	b, err := NewBackend(backend)
+	b, err := backends.New(backend)
 	if err != nil {
 		return 0, 0, nil, err
 	}

@@ -17,9 +17,9 @@ type Config struct {
 	EvalEvery       int         `json:"eval_every"`       // Validate on epochs 1, 1+EvalEvery, 1+2·EvalEvery, ...
 	Seed            uint64      `json:"seed"`             // Seeds the split, the initial weights and the shuffling.
 	Softmax         SoftmaxMode `json:"softmax"`          // SoftmaxRow (correct) or SoftmaxBatch (the original's).
-	Init            string      `json:"init"`             // InitDefault (the network's own initializers) or InitTorch (PyTorch's weights and batch order).
-	Optimizer       string      `json:"optimizer"`        // OptimizerSGD (plain SGD, the original's) or OptimizerAdam.
-	Backend         string      `json:"backend"`          // GoMLX backend, e.g. "go" or "xla:cuda"; empty: $GOMLX_BACKEND or "go".
+	Init            Init        `json:"init"`             // InitDefault (the network's own initializers) or InitTorch (PyTorch's weights and batch order).
+	Optimizer       Optimizer   `json:"optimizer"`        // OptimizerSGD (plain SGD, the original's) or OptimizerAdam.
+	Backend         string      `json:"backend"`          // GoMLX backend, e.g. "go" or "xla:cuda"; empty: $GOMLX_BACKEND, else the fastest installed.
 	DataDir         string      `json:"data_dir"`         // Folder of IDX files; empty: the official MNIST files of the GoMNIST module.
 }
 
@@ -41,21 +41,33 @@ func DefaultConfig() Config {
 	}
 }
 
-// Initialisations (Config.Init).
+// Init selects the initial weights of a run and, with them, the order of
+// its batches (Config.Init). Its values are the spellings of the command
+// line's -init and of the JSON files; the empty Init means InitDefault.
+type Init string
+
+// Initialisations.
 const (
 	// InitDefault draws the initial weights with the network's own
-	// initializers from GoMLX's random generator, seeded with Config.Seed.
-	InitDefault = "default"
+	// initializers, seeded with Config.Seed, and shuffles the batches with
+	// a generator seeded with it too.
+	InitDefault Init = "default"
 	// InitTorch starts FullyConnected from the weights that
 	// torch.manual_seed(Seed) followed by the original's nn.Linear layers
-	// draw on the CPU, and shuffles the batches like its DataLoader.
-	InitTorch = "torch"
+	// draw on the CPU, and shuffles the batches like its DataLoader (see
+	// package torchcompat).
+	InitTorch Init = "torch"
 )
 
-// Optimizers (Config.Optimizer).
+// Optimizer selects how a run updates the weights (Config.Optimizer). Its
+// values are the spellings of the command line's -optimizer and of the
+// JSON files; the empty Optimizer means OptimizerSGD.
+type Optimizer string
+
+// Optimizers.
 const (
-	OptimizerSGD  = "sgd"  // Plain SGD, w ← w - lr·∇w, as in the original.
-	OptimizerAdam = "adam" // Adam, GoMLX's optimizer.Adam with LearningRate as its step size.
+	OptimizerSGD  Optimizer = "sgd"  // Plain SGD, w ← w - lr·∇w, as in the original.
+	OptimizerAdam Optimizer = "adam" // Adam, GoMLX's optimizer.Adam with LearningRate as its step size.
 )
 
 // FieldError reports an invalid Config field.
@@ -65,6 +77,7 @@ type FieldError struct {
 	Reason string // What a valid value looks like.
 }
 
+// Error says which field is invalid, its value and why.
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("invalid %s %v: %s", e.Field, e.Value, e.Reason)
 }

@@ -30,9 +30,37 @@ const (
 
 // Normalisation used by the original notebook (torchvision's MNIST mean and standard deviation).
 const (
-	PixelMean = 0.1307
-	PixelStd  = 0.3081
+	pixelMean = 0.1307
+	pixelStd  = 0.3081
 )
+
+// LoadData reads the training and test sets of MNIST, or of a data set
+// laid out like it, and splits the training images at random into a
+// training set and a validation set of ceil(validationRatio·N) images, the
+// same ones for the same seed; a ratio outside (0, 1) is an error.
+//
+// dir is a folder of IDX files named like the official ones
+// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+// t10k-labels-idx1-ubyte, each raw or gzip-compressed with a ".gz" suffix);
+// Fashion-MNIST works the same way. An empty dir means the official MNIST
+// files of the GoMNIST module, whose checksums are then verified. Images
+// must be 28x28 and labels in [0, 10).
+func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
+	train, test, err := loadMNIST(dir)
+	if err != nil {
+		return nil, err
+	}
+	tr, val, err := splitInPlace(train, validationRatio, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Data{Train: tr, Validation: val, Test: test}, nil
+}
+
+// Data bundles the three sets a training run uses.
+type Data struct {
+	Train, Validation, Test *Dataset
+}
 
 // Dataset holds images and their labels in memory. The images keep their
 // raw pixel values, one byte each as in the IDX files (a quarter of the
@@ -70,14 +98,15 @@ func (d *Dataset) Subset(indices []int) *Dataset {
 }
 
 // Normalise returns pixel value v as the network sees it:
-// (v/255 - PixelMean) / PixelStd, computed in float32 in that order, as
+// (v/255 - 0.1307) / 0.3081 (torchvision's MNIST mean and standard
+// deviation, which the original uses), computed in float32 in that order, as
 // the original's transforms (torchvision's ToTensor then Normalize)
 // compute it. The 256 results equal PyTorch's bit for bit (checked with
 // Debian's torch 1.13 and torchvision). The graphs compute the same on
 // pixels held by the backend (normalise): the same bits on the pure-Go
 // backend, within 1e-6 on XLA's CPU backend, which divides inexactly.
 func Normalise(v uint8) float32 {
-	return (float32(v)/255 - float32(PixelMean)) / float32(PixelStd)
+	return (float32(v)/255 - float32(pixelMean)) / float32(pixelStd)
 }
 
 // normalisedPixel holds Normalise of every pixel value.
@@ -98,18 +127,18 @@ func normaliseInto(dst []float32, src []uint8) {
 // File names of the IDX files, as published for MNIST and Fashion-MNIST.
 // Each may also be present gzip-compressed, with a ".gz" suffix.
 const (
-	TrainImagesFile = "train-images-idx3-ubyte"
-	TrainLabelsFile = "train-labels-idx1-ubyte"
-	TestImagesFile  = "t10k-images-idx3-ubyte"
-	TestLabelsFile  = "t10k-labels-idx1-ubyte"
+	trainImagesFile = "train-images-idx3-ubyte"
+	trainLabelsFile = "train-labels-idx1-ubyte"
+	testImagesFile  = "t10k-images-idx3-ubyte"
+	testLabelsFile  = "t10k-labels-idx1-ubyte"
 )
 
 // officialMD5 are the checksums of the official MNIST files shipped in the GoMNIST module.
 var officialMD5 = map[string]string{
-	TrainImagesFile + ".gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-	TrainLabelsFile + ".gz": "d53e105ee54ea40749a09fcbcd1e9432",
-	TestImagesFile + ".gz":  "9fb629c4189551a2d022fa330f9573f3",
-	TestLabelsFile + ".gz":  "ec29112dd5afa0611ce80d1b7f02629c",
+	trainImagesFile + ".gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+	trainLabelsFile + ".gz": "d53e105ee54ea40749a09fcbcd1e9432",
+	testImagesFile + ".gz":  "9fb629c4189551a2d022fa330f9573f3",
+	testLabelsFile + ".gz":  "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
 const (
@@ -117,10 +146,10 @@ const (
 	gomnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63" // Used if the build info does not say.
 )
 
-// OfficialDataDir returns the data/ folder of the GoMNIST module in the Go
+// officialDataDir returns the data/ folder of the GoMNIST module in the Go
 // module cache, where `go build` of this project put the official MNIST files.
 // It reads no network: if the module is not in the cache, it says how to get it.
-func OfficialDataDir() (string, error) {
+func officialDataDir() (string, error) {
 	version := gomnistVersion
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
@@ -131,7 +160,7 @@ func OfficialDataDir() (string, error) {
 	}
 	cache := moduleCacheDir()
 	dir := filepath.Join(cache, escapeModulePath(gomnistModule)+"@"+version, "data")
-	if _, err := os.Stat(filepath.Join(dir, TrainImagesFile+".gz")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, trainImagesFile+".gz")); err != nil {
 		return "", fmt.Errorf("the official MNIST files were not found in the Go module cache at %s: "+
 			"run `go mod download %s@%s` in this project (a plain `go build` does it), "+
 			"or pass the folder of an IDX copy of MNIST with -data DIR", dir, gomnistModule, version)
@@ -169,14 +198,14 @@ func escapeModulePath(path string) string {
 	return b.String()
 }
 
-// LoadMNIST reads the training and test sets from a folder of IDX files named
+// loadMNIST reads the training and test sets from a folder of IDX files named
 // like the official ones (raw or .gz). An empty dir means the official MNIST
 // files of the GoMNIST module, whose checksums are then verified.
 // Images must be 28x28 and labels in [0, 10): Fashion-MNIST works the same way.
-func LoadMNIST(dir string) (train, test *Dataset, err error) {
+func loadMNIST(dir string) (train, test *Dataset, err error) {
 	official := dir == ""
 	if official {
-		if dir, err = OfficialDataDir(); err != nil {
+		if dir, err = officialDataDir(); err != nil {
 			return nil, nil, err
 		}
 	} else if st, err := os.Stat(dir); err != nil {
@@ -193,12 +222,12 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 		if err != nil {
 			return nil, err
 		}
-		return ReadDataset(imagesPath, labelsPath)
+		return readDataset(imagesPath, labelsPath)
 	}
-	if train, err = load(TrainImagesFile, TrainLabelsFile); err != nil {
+	if train, err = load(trainImagesFile, trainLabelsFile); err != nil {
 		return nil, nil, err
 	}
-	if test, err = load(TestImagesFile, TestLabelsFile); err != nil {
+	if test, err = load(testImagesFile, testLabelsFile); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
@@ -237,17 +266,17 @@ func checkMD5(path, want string) error {
 	return nil
 }
 
-// ReadDataset reads a pair of IDX image and label files, checks that they
+// readDataset reads a pair of IDX image and label files, checks that they
 // agree and that images are 28x28 with labels in [0, 10).
-func ReadDataset(imagesPath, labelsPath string) (*Dataset, error) {
-	pixels, count, rows, cols, err := ReadIDXImages(imagesPath)
+func readDataset(imagesPath, labelsPath string) (*Dataset, error) {
+	pixels, count, rows, cols, err := readIDXImages(imagesPath)
 	if err != nil {
 		return nil, err
 	}
 	if rows != ImageRows || cols != ImageCols {
 		return nil, fmt.Errorf("%s: images are %dx%d, want %dx%d", imagesPath, rows, cols, ImageRows, ImageCols)
 	}
-	labels, err := ReadIDXLabels(labelsPath)
+	labels, err := readIDXLabels(labelsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -262,13 +291,13 @@ func ReadDataset(imagesPath, labelsPath string) (*Dataset, error) {
 	return &Dataset{Pixels: pixels, Labels: labels}, nil
 }
 
-// ErrValidationRatio is wrapped by the error of Split for a ratio outside (0, 1).
-var ErrValidationRatio = errors.New("validation ratio must be strictly between 0 and 1")
+// errValidationRatio is wrapped by the error of split for a ratio outside (0, 1).
+var errValidationRatio = errors.New("validation ratio must be strictly between 0 and 1")
 
-// Split divides d at random into a training and a validation set, with
+// split divides d at random into a training and a validation set, with
 // ceil(ratio*Len) validation examples and no example in both. The same seed
 // gives the same split. A ratio outside (0, 1) is an error, as in the original.
-func Split(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, err error) {
+func split(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, err error) {
 	perm, nVal, err := splitOrder(d.Len(), ratio, seed)
 	if err != nil {
 		return nil, nil, err
@@ -276,7 +305,7 @@ func Split(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, 
 	return d.Subset(perm[nVal:]), d.Subset(perm[:nVal]), nil
 }
 
-// splitInPlace is Split for a dataset nobody else holds: it reorders d's
+// splitInPlace is split for a dataset nobody else holds: it reorders d's
 // examples in place and returns two views of it, so that loading MNIST
 // does not hold two copies of its 60000 training images at once.
 func splitInPlace(d *Dataset, ratio float64, seed uint64) (train, validation *Dataset, err error) {
@@ -313,11 +342,11 @@ func splitInPlace(d *Dataset, ratio float64, seed uint64) (train, validation *Da
 	return train, validation, nil
 }
 
-// splitOrder returns the random order of Split: the first nVal indices
+// splitOrder returns the random order of split: the first nVal indices
 // are the validation examples, the others the training examples.
 func splitOrder(n int, ratio float64, seed uint64) (perm []int, nVal int, err error) {
 	if !(ratio > 0 && ratio < 1) {
-		return nil, 0, fmt.Errorf("%w: got %v", ErrValidationRatio, ratio)
+		return nil, 0, fmt.Errorf("%w: got %v", errValidationRatio, ratio)
 	}
 	nVal = int(math.Ceil(ratio * float64(n)))
 	if nVal < 1 || nVal >= n {

@@ -61,7 +61,7 @@ func TestReadDataset(t *testing.T) {
 		}
 		ip := writeFile(t, dir, "img"+suffix, enc(idxBytes(idxImagesMagic, []uint32{3, 28, 28}, images)))
 		lp := writeFile(t, dir, "lbl"+suffix, enc(idxBytes(idxLabelsMagic, []uint32{3}, labels)))
-		ds, err := ReadDataset(ip, lp)
+		ds, err := readDataset(ip, lp)
 		if err != nil {
 			t.Fatalf("gzip=%v: %v", compress, err)
 		}
@@ -126,7 +126,7 @@ func TestReadDatasetErrors(t *testing.T) {
 			if tc.labels != nil {
 				writeFile(t, dir, "labels.idx", tc.labels)
 			}
-			_, err := ReadDataset(ip, lp)
+			_, err := readDataset(ip, lp)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -142,28 +142,28 @@ func TestReadDatasetErrors(t *testing.T) {
 func TestLoadMNISTFromFolder(t *testing.T) {
 	dir := t.TempDir()
 	images, labels := synthetic(20)
-	writeFile(t, dir, TrainImagesFile, idxBytes(idxImagesMagic, []uint32{20, 28, 28}, images))
-	writeFile(t, dir, TrainLabelsFile+".gz", gz(idxBytes(idxLabelsMagic, []uint32{20}, labels)))
-	writeFile(t, dir, TestImagesFile+".gz", gz(idxBytes(idxImagesMagic, []uint32{10, 28, 28}, images[:10*NumPixels])))
-	writeFile(t, dir, TestLabelsFile, idxBytes(idxLabelsMagic, []uint32{10}, labels[:10]))
-	train, test, err := LoadMNIST(dir)
+	writeFile(t, dir, trainImagesFile, idxBytes(idxImagesMagic, []uint32{20, 28, 28}, images))
+	writeFile(t, dir, trainLabelsFile+".gz", gz(idxBytes(idxLabelsMagic, []uint32{20}, labels)))
+	writeFile(t, dir, testImagesFile+".gz", gz(idxBytes(idxImagesMagic, []uint32{10, 28, 28}, images[:10*NumPixels])))
+	writeFile(t, dir, testLabelsFile, idxBytes(idxLabelsMagic, []uint32{10}, labels[:10]))
+	train, test, err := loadMNIST(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if train.Len() != 20 || test.Len() != 10 {
 		t.Errorf("got %d train and %d test examples, want 20 and 10", train.Len(), test.Len())
 	}
-	os.Remove(filepath.Join(dir, TestLabelsFile))
-	if _, _, err := LoadMNIST(dir); err == nil || !strings.Contains(err.Error(), TestLabelsFile) {
-		t.Errorf("missing test labels: error %v does not name %s", err, TestLabelsFile)
+	os.Remove(filepath.Join(dir, testLabelsFile))
+	if _, _, err := loadMNIST(dir); err == nil || !strings.Contains(err.Error(), testLabelsFile) {
+		t.Errorf("missing test labels: error %v does not name %s", err, testLabelsFile)
 	}
-	if _, _, err := LoadMNIST(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, _, err := loadMNIST(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("missing folder: error %v does not name it", err)
 	}
 }
 
 func TestOfficialMNIST(t *testing.T) {
-	train, test, err := LoadMNIST("")
+	train, test, err := loadMNIST("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +178,8 @@ func TestOfficialMNIST(t *testing.T) {
 
 func TestChecksumMismatch(t *testing.T) {
 	dir := t.TempDir()
-	path := writeFile(t, dir, TrainLabelsFile+".gz", []byte("not the real file"))
-	if _, err := findIDX(dir, TrainLabelsFile, true); err == nil || !strings.Contains(err.Error(), "MD5") || !strings.Contains(err.Error(), path) {
+	path := writeFile(t, dir, trainLabelsFile+".gz", []byte("not the real file"))
+	if _, err := findIDX(dir, trainLabelsFile, true); err == nil || !strings.Contains(err.Error(), "MD5") || !strings.Contains(err.Error(), path) {
 		t.Errorf("corrupted official file: error %v should name the file and the checksum", err)
 	}
 }
@@ -199,7 +199,7 @@ func TestSplit(t *testing.T) {
 		wantTrain, wantV int
 	}{{0.15, 850, 150}, {0.5, 500, 500}, {0.0015, 998, 2}, {0.999, 1, 999}}
 	for _, tc := range tests {
-		tr, val, err := Split(d, tc.ratio, 7)
+		tr, val, err := split(d, tc.ratio, 7)
 		if err != nil {
 			t.Fatalf("ratio %v: %v", tc.ratio, err)
 		}
@@ -223,9 +223,9 @@ func TestSplit(t *testing.T) {
 			}
 		}
 	}
-	a, _, _ := Split(d, 0.15, 1)
-	b, _, _ := Split(d, 0.15, 1)
-	c, _, _ := Split(d, 0.15, 2)
+	a, _, _ := split(d, 0.15, 1)
+	b, _, _ := split(d, 0.15, 1)
+	c, _, _ := split(d, 0.15, 2)
 	if !slices.Equal(ids(a), ids(b)) {
 		t.Error("same seed gave different splits")
 	}
@@ -233,7 +233,7 @@ func TestSplit(t *testing.T) {
 		t.Error("different seeds gave the same split")
 	}
 	for _, bad := range []float64{0, 1, 1.5, -0.1} {
-		if _, _, err := Split(d, bad, 1); err == nil {
+		if _, _, err := split(d, bad, 1); err == nil {
 			t.Errorf("ratio %v: no error", bad)
 		}
 	}
@@ -244,7 +244,7 @@ func TestSplitInPlaceMatchesSplit(t *testing.T) {
 	images, labels := synthetic(1000)
 	for _, ratio := range []float64{0.15, 0.5, 0.999} {
 		d := &Dataset{Pixels: tagged(images), Labels: slices.Clone(labels)}
-		wantTr, wantVal, err := Split(d, ratio, 3)
+		wantTr, wantVal, err := split(d, ratio, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestSplitInPlaceMatchesSplit(t *testing.T) {
 			got, want *Dataset
 		}{{"train", tr, wantTr}, {"validation", val, wantVal}} {
 			if !slices.Equal(c.got.Pixels, c.want.Pixels) || !slices.Equal(c.got.Labels, c.want.Labels) {
-				t.Errorf("ratio %v: the %s set differs from Split's", ratio, c.name)
+				t.Errorf("ratio %v: the %s set differs from split's", ratio, c.name)
 			}
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // fingerprintVersion changes when what Train computes changes, so that runs
@@ -25,7 +27,7 @@ const fingerprintVersion = "mnistfc run v1"
 const fingerprintRows = 16
 
 // Fingerprint returns a digest that identifies the run that
-// Train(cfg, WithNetwork(net)) makes: two calls with the same fingerprint
+// Train(ctx, cfg, WithNetwork(net)) makes: two calls with the same fingerprint
 // train the same network from the same initial weights with the same
 // settings, so with a fixed seed they give the same numbers on the same
 // backend. Notebooks use it to keep finished runs and show them again
@@ -47,14 +49,14 @@ func Fingerprint(cfg Config, net Network) (string, error) {
 	}
 	h := sha256.New()
 	h.Write([]byte(fingerprintVersion + "\n" + gomlxVersion() + "\n"))
-	cfg.Backend = ResolveBackendName(cfg.Backend)
+	cfg.Backend = backends.Resolve(cfg.Backend)
 	settings, err := json.Marshal(cfg)
 	if err != nil {
 		return "", err
 	}
 	h.Write(settings)
 
-	backend, err := NewBackend(DefaultBackend)
+	backend, err := backends.New(backends.Default)
 	if err != nil {
 		return "", err
 	}

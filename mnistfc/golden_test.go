@@ -1,10 +1,57 @@
 package mnistfc
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"sync"
 	"testing"
 )
+
+// torchGoldenFile is written by PyTorch through `make torch-golden`
+// (bench/torch_reference.py --golden): what the original notebook's code
+// computes on the CPU with seed 0, hidden 100, lr 0.1, batch 1000 and the
+// fixed split "first 51000 training images train, last 9000 validate".
+// Package torchcompat checks its initial weights and batch orders; this
+// package its training steps.
+const torchGoldenFile = "torchcompat/testdata/torch_golden.json"
+
+// torchGolden is what this package checks of torchGoldenFile.
+type torchGolden struct {
+	GeneratedBy string                       `json:"generated_by"`
+	Torch       string                       `json:"torch"`
+	Seed        uint64                       `json:"seed"`
+	Hidden      int                          `json:"hidden"`
+	LR          float64                      `json:"lr"`
+	Batch       int                          `json:"batch"`
+	NTrain      int                          `json:"n_train"`
+	Steps       map[string][]goldenTrainStep `json:"steps"`
+	// Epoch1Validation is the validation loss and accuracy after the first
+	// epoch (means over the validation batches, as the original computes them).
+	Epoch1Validation map[string]goldenTrainStep `json:"epoch1_validation"`
+}
+
+type goldenTrainStep struct {
+	Step     int     `json:"step"` // 1-based; zero in Epoch1Validation.
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+func loadTorchGolden(t *testing.T) *torchGolden {
+	t.Helper()
+	raw, err := os.ReadFile(torchGoldenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g torchGolden
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatalf("%s: %v", torchGoldenFile, err)
+	}
+	if len(g.Steps["row"]) == 0 || len(g.Steps["batch"]) == 0 || len(g.Epoch1Validation) == 0 {
+		t.Fatalf("%s is incomplete; regenerate it with: %s", torchGoldenFile, g.GeneratedBy)
+	}
+	return &g
+}
 
 var (
 	goldenDataOnce sync.Once
@@ -12,12 +59,12 @@ var (
 	goldenDataErr  error
 )
 
-// goldenSplitData is the fixed split of testdata/torch_golden.json: the first
+// goldenSplitData is the fixed split of torchGoldenFile: the first
 // nTrain official training images train, the rest validate.
 func goldenSplitData(t *testing.T, nTrain int) *Data {
 	t.Helper()
 	goldenDataOnce.Do(func() {
-		train, test, err := LoadMNIST("")
+		train, test, err := loadMNIST("")
 		if err != nil {
 			goldenDataErr = err
 			return
@@ -52,7 +99,7 @@ func goldenSplitData(t *testing.T, nTrain int) *Data {
 func checkTorchGoldenSteps(t *testing.T, backend string) {
 	golden := loadTorchGolden(t)
 	// Init "torch" emulates PyTorch's AVX2/AVX-512 kernels; with a golden
-	// file from its default kernels (golden.noFMA()), the initial weights
+	// file from its default kernels (torchcompat.Generator.NoFMA), the initial weights
 	// differ in the last bit, which stays far inside the 1e-4 below.
 	data := goldenSplitData(t, golden.NTrain)
 	for _, mode := range []SoftmaxMode{SoftmaxRow, SoftmaxBatch} {
@@ -65,7 +112,7 @@ func checkTorchGoldenSteps(t *testing.T, backend string) {
 		cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Backend = 1, mode, InitTorch, backend
 		var got []StepStats
 		var epochs []EpochStats
-		if _, err := Train(cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) }),
+		if _, err := Train(t.Context(), cfg, WithData(data), OnStep(func(s StepStats) { got = append(got, s) }),
 			OnEpoch(func(s EpochStats) { epochs = append(epochs, s) })); err != nil {
 			t.Fatalf("softmax %s: %v", mode, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // TestLossGradientMatchesFiniteDifferences checks the gradients that
@@ -26,12 +28,12 @@ func TestLossGradientMatchesFiniteDifferences(t *testing.T) {
 	for i := range labels {
 		labels[i] = int32(rng.IntN(NumClasses))
 	}
-	backend, err := NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	net := FullyConnected(hidden)
-	names := []string{Layer1Weights, Layer1Biases, Layer2Weights, Layer2Biases}
+	names := []string{layer1Weights, layer1Biases, layer2Weights, layer2Biases}
 	for _, mode := range []SoftmaxMode{SoftmaxRow, SoftmaxBatch} {
 		t.Run(mode.String(), func(t *testing.T) {
 			dims := [][]int{{hidden, NumPixels}, {hidden}, {NumClasses, hidden}, {NumClasses}}

@@ -20,10 +20,10 @@ const (
 	idxLabelsMagic = 0x00000801 // uint8, 1 dimension: count.
 )
 
-// ReadIDXImages reads an IDX image file (raw or gzip) and returns its pixels,
+// readIDXImages reads an IDX image file (raw or gzip) and returns its pixels,
 // one byte each, image after image, together with the number of images and
 // their size.
-func ReadIDXImages(path string) (pixels []byte, count, rows, cols int, err error) {
+func readIDXImages(path string) (pixels []byte, count, rows, cols int, err error) {
 	dims, data, err := readIDX(path, idxImagesMagic)
 	if err != nil {
 		return nil, 0, 0, 0, err
@@ -31,8 +31,8 @@ func ReadIDXImages(path string) (pixels []byte, count, rows, cols int, err error
 	return data, dims[0], dims[1], dims[2], nil
 }
 
-// ReadIDXLabels reads an IDX label file (raw or gzip) and returns one label per image.
-func ReadIDXLabels(path string) ([]byte, error) {
+// readIDXLabels reads an IDX label file (raw or gzip) and returns one label per image.
+func readIDXLabels(path string) ([]byte, error) {
 	_, data, err := readIDX(path, idxLabelsMagic)
 	return data, err
 }

@@ -52,8 +52,8 @@ func (m SoftmaxMode) String() string {
 	return fmt.Sprintf("SoftmaxMode(%d)", int(m))
 }
 
-// ParseSoftmaxMode converts "row" or "batch" into a SoftmaxMode.
-func ParseSoftmaxMode(s string) (SoftmaxMode, error) {
+// parseSoftmaxMode converts "row" or "batch" into a SoftmaxMode.
+func parseSoftmaxMode(s string) (SoftmaxMode, error) {
 	switch s {
 	case "row", "":
 		return SoftmaxRow, nil
@@ -66,9 +66,10 @@ func ParseSoftmaxMode(s string) (SoftmaxMode, error) {
 // MarshalText implements encoding.TextMarshaler, so the mode reads as "row" or "batch" in JSON.
 func (m SoftmaxMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler: it sets m from "row"
+// (or "") or "batch", as the command line's -softmax spells them.
 func (m *SoftmaxMode) UnmarshalText(text []byte) error {
-	v, err := ParseSoftmaxMode(string(text))
+	v, err := parseSoftmaxMode(string(text))
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,14 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // run1 executes a one-output graph function on the default backend and returns its flat float32 result.
 func run1(t *testing.T, fn func(x *graph.Node) *graph.Node, x any) []float32 {
 	t.Helper()
-	b, err := NewBackend("go")
+	b, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestBatchSoftmaxLossNearLogBatchSize(t *testing.T) {
 		}
 		targets[i][i%NumClasses] = 1
 	}
-	b, _ := NewBackend("go")
+	b, _ := backends.New("go")
 	out, err := graph.ExecOnce(b, func(x, t *graph.Node) *graph.Node { return CrossEntropy(Softmax(x, SoftmaxBatch), t) }, logits, targets)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +150,7 @@ func TestBatchSoftmaxLossNearLogBatchSize(t *testing.T) {
 func TestCrossEntropyAndAccuracy(t *testing.T) {
 	y := [][]float32{{0.7, 0.2, 0.1}, {0.1, 0.1, 0.8}, {0.3, 0.4, 0.3}, {0.5, 0.25, 0.25}}
 	tt := [][]float32{{1, 0, 0}, {0, 0, 1}, {1, 0, 0}, {0, 1, 0}}
-	b, _ := NewBackend("go")
+	b, _ := backends.New("go")
 	outs, err := graph.ExecOnceN(b, func(y, t *graph.Node) []*graph.Node {
 		return []*graph.Node{CrossEntropy(y, t), Accuracy(y, t)}
 	}, y, tt)
@@ -170,9 +172,9 @@ func TestSoftmaxModeText(t *testing.T) {
 		want    SoftmaxMode
 		wantErr bool
 	}{{"row", SoftmaxRow, false}, {"batch", SoftmaxBatch, false}, {"", SoftmaxRow, false}, {"column", 0, true}} {
-		got, err := ParseSoftmaxMode(tc.in)
+		got, err := parseSoftmaxMode(tc.in)
 		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
-			t.Errorf("ParseSoftmaxMode(%q) = %v, %v", tc.in, got, err)
+			t.Errorf("parseSoftmaxMode(%q) = %v, %v", tc.in, got, err)
 		}
 		if !tc.wantErr && tc.in != "" && got.String() != tc.in {
 			t.Errorf("%v.String() = %q, want %q", got, got.String(), tc.in)

@@ -37,17 +37,17 @@ type Network struct {
 // Variable names of the two linear layers of FullyConnected, the scopes and
 // names of PyTorch's fc1/fc2 weight and bias.
 const (
-	Layer1Weights = "fc1/weights"
-	Layer1Biases  = "fc1/biases"
-	Layer2Weights = "fc2/weights"
-	Layer2Biases  = "fc2/biases"
+	layer1Weights = "fc1/weights"
+	layer1Biases  = "fc1/biases"
+	layer2Weights = "fc2/weights"
+	layer2Biases  = "fc2/biases"
 )
 
 // FullyConnected returns the assignment's network,
 // Linear(784, hidden) -> Sigmoid -> Linear(hidden, 10), whose probabilities
 // come from Softmax with the run's SoftmaxMode and whose loss is
-// CrossEntropy. Its initial weights are InitParams(hidden, seed): the
-// library's runs keep the numbers of its earlier versions.
+// CrossEntropy. Its initial weights are InitParams(InitDefault, hidden,
+// seed): the library's runs keep the numbers of its earlier versions.
 func FullyConnected(hidden int) Network {
 	return Network{
 		Name: fmt.Sprintf("%d-%d-sigmoid-%d", NumPixels, hidden, NumClasses),
@@ -56,7 +56,7 @@ func FullyConnected(hidden int) Network {
 			initial := func(values func(p *Params) []float32) model.VariableInitializer {
 				return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
 					if p == nil {
-						p = InitParams(hidden, uint64(model.GetParamOr(scope, SeedParam, int64(0))))
+						p = InitParams(InitDefault, hidden, uint64(model.GetParamOr(scope, seedParam, int64(0))))
 					}
 					return graph.ConvertDType(graph.Const(g, tensors.FromFlatDataAndDimensions(values(p), shape.Dimensions...)), shape.DType)
 				}
@@ -72,21 +72,24 @@ func FullyConnected(hidden int) Network {
 // Linear is the fully-connected layer of PyTorch's nn.Linear: x·Wᵀ + b for
 // x [N, in], with variables "weights" [outputs, in] (one row per output
 // unit) and "biases" [outputs] in scope. Both start uniform in
-// ±1/sqrt(in), nn.Linear's default (see HostInitializer for the seed).
+// ±1/sqrt(in), nn.Linear's default, drawn on the host from the run's seed
+// (Config.Seed) and the variable's path, so that every backend starts from
+// the same weights.
 func Linear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
 	inputs := x.Shape().Dimensions[x.Rank()-1]
 	bound := 1 / math.Sqrt(float64(inputs))
 	uniform := func(r *rand.Rand) float64 { return (2*r.Float64() - 1) * bound }
-	return dense(scope, x, outputs, HostInitializer(scope, "weights", uniform), HostInitializer(scope, "biases", uniform))
+	return dense(scope, x, outputs, hostInitializer(scope, "weights", uniform), hostInitializer(scope, "biases", uniform))
 }
 
 // HeLinear is Linear with He (Kaiming) initialisation, suited to ReLU
-// layers: weights normal with standard deviation sqrt(2/in), biases 0.
+// layers: weights normal with standard deviation sqrt(2/in), biases 0
+// (drawn on the host as Linear's).
 func HeLinear(scope *model.Scope, x *graph.Node, outputs int) *graph.Node {
 	inputs := x.Shape().Dimensions[x.Rank()-1]
 	std := math.Sqrt(2 / float64(inputs))
-	return dense(scope, x, outputs, HostInitializer(scope, "weights", func(r *rand.Rand) float64 { return r.NormFloat64() * std }),
-		HostInitializer(scope, "biases", func(*rand.Rand) float64 { return 0 }))
+	return dense(scope, x, outputs, hostInitializer(scope, "weights", func(r *rand.Rand) float64 { return r.NormFloat64() * std }),
+		hostInitializer(scope, "biases", func(*rand.Rand) float64 { return 0 }))
 }
 
 // dense declares the weights [outputs, in] and biases [outputs] of a
@@ -104,20 +107,20 @@ func dense(scope *model.Scope, x *graph.Node, outputs int, weights, biases model
 	return graph.Add(graph.Transpose(graph.DotGeneral(w, []int{1}, nil, x, []int{1}, nil), 0, 1), graph.ExpandAxes(b, 0))
 }
 
-// SeedParam is the store parameter that holds the run's seed (Config.Seed)
-// for HostInitializer.
-const SeedParam = "mnistfc_seed"
+// seedParam is the store parameter that holds the run's seed (Config.Seed)
+// for hostInitializer.
+const seedParam = "mnistfc_seed"
 
-// HostInitializer returns a variable initializer that draws the values of
+// hostInitializer returns a variable initializer that draws the values of
 // variable name in scope from dist on the host, with a random generator
-// seeded by the run's seed (SeedParam) and the variable's path.
+// seeded by the run's seed (seedParam) and the variable's path.
 //
 // GoMLX's own initializers draw in the graph, with each backend's random
 // number algorithm, so the same seed gives other weights on XLA than on the
 // pure-Go backend. Drawn on the host, the initial weights are the same on
 // every backend, and so are the runs.
-func HostInitializer(scope *model.Scope, name string, dist func(*rand.Rand) float64) model.VariableInitializer {
-	seed := uint64(model.GetParamOr(scope, SeedParam, int64(0)))
+func hostInitializer(scope *model.Scope, name string, dist func(*rand.Rand) float64) model.VariableInitializer {
+	seed := uint64(model.GetParamOr(scope, seedParam, int64(0)))
 	h := fnv.New64a()
 	h.Write([]byte(model.JoinPath(scope.Scope(), name)))
 	return func(g *graph.Graph, shape shapes.Shape) *graph.Node {

@@ -30,7 +30,7 @@ func TestTrainUserNetwork(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Epochs = 10
-	res, err := Train(cfg, WithData(officialData(t)), WithNetwork(reluNetwork()))
+	res, err := Train(t.Context(), cfg, WithData(trainingData(t)), WithNetwork(reluNetwork()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestNetworkIgnoringInputCannotLearn(t *testing.T) {
 	}}
 	cfg := DefaultConfig()
 	cfg.Epochs = 3
-	res, err := Train(cfg, WithData(officialData(t)), WithNetwork(blind))
+	res, err := Train(t.Context(), cfg, WithData(trainingData(t)), WithNetwork(blind))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestNetworkIgnoringInputCannotLearn(t *testing.T) {
 func TestTrainAdam(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.Optimizer, cfg.LearningRate = 1, OptimizerAdam, 1e-3
-	res, err := Train(cfg, WithData(officialData(t)))
+	res, err := Train(t.Context(), cfg, WithData(trainingData(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestTrainDiverges(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.LearningRate, cfg.Softmax = 4, 1e6, SoftmaxBatch
 	var log strings.Builder
-	res, err := Train(cfg, WithData(officialData(t)), WithLog(&log))
+	res, err := Train(t.Context(), cfg, WithData(trainingData(t)), WithLog(&log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +91,9 @@ func TestTrainDiverges(t *testing.T) {
 func TestTrainInterrupted(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.HiddenDim = 30, 16
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	var log strings.Builder
-	res, err := Train(cfg, WithData(officialData(t)), WithContext(ctx), WithLog(&log), OnEpoch(func(st EpochStats) {
+	res, err := Train(ctx, cfg, WithData(trainingData(t)), WithLog(&log), OnEpoch(func(st EpochStats) {
 		if st.Epoch == 2 {
 			cancel()
 		}

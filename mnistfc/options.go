@@ -5,18 +5,22 @@ import (
 	"io"
 )
 
-// Option changes how Train runs.
+// Option changes how Train runs, or how Sweep runs and trains each of its
+// runs.
 type Option func(*options)
 
 type options struct {
 	data    *Data
 	network *Network
-	ctx     context.Context
+	ctx     context.Context // Train's.
 	log     io.Writer
 	onStep  func(StepStats)
 	onEpoch func(EpochStats)
 	onBatch func(phase Phase, done, total int)
 	keep    map[int]bool
+	// Sweep's.
+	parallel int
+	onRun    func(i int, r *Result)
 	// resident, when set, overrides feedFor's choice (tests).
 	resident *bool
 	// loop, when set, overrides feedFor's choice (tests).
@@ -31,11 +35,6 @@ func WithData(d *Data) Option { return func(o *options) { o.data = d } }
 
 // WithNetwork trains net instead of FullyConnected(Config.HiddenDim).
 func WithNetwork(net Network) Option { return func(o *options) { o.network = &net } }
-
-// WithContext stops training gracefully when ctx is cancelled: the epoch
-// under way finishes, the best model so far is tested, and the result is
-// marked Interrupted.
-func WithContext(ctx context.Context) Option { return func(o *options) { o.ctx = ctx } }
 
 // WithLog prints the original notebook's lines ("Train epoch N: ...",
 // "==== new best model! ...", the test results) to w.
@@ -91,5 +90,22 @@ func KeepWeightsAt(epochs ...int) Option {
 		for _, e := range epochs {
 			o.keep[e] = true
 		}
+	}
+}
+
+// Parallel makes Sweep train up to n runs at a time; n < 1, or no Parallel
+// option, means one per CPU core. Train ignores it.
+func Parallel(n int) Option { return func(o *options) { o.parallel = n } }
+
+// OnRun makes Sweep call fn after each run finishes, with the run's index
+// in the configurations and its result, from one goroutine at a time.
+// Several OnRun options all run, in order. Train ignores it.
+func OnRun(fn func(i int, r *Result)) Option {
+	return func(o *options) {
+		if prev := o.onRun; prev != nil {
+			o.onRun = func(i int, r *Result) { prev(i, r); fn(i, r) }
+			return
+		}
+		o.onRun = fn
 	}
 }

@@ -1,5 +1,7 @@
 package mnistfc
 
+import "github.com/mnistfc/mnistfc/internal/jsonfinite"
+
 // Phase names the part of a run a batch belongs to.
 type Phase string
 
@@ -88,31 +90,39 @@ type Result struct {
 	Snapshots map[int]Weights `json:"-"` // Weights at the end of the epochs asked for with KeepWeightsAt.
 
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"` // Mean training plus validation time per epoch.
-	TrainSeconds    float64 `json:"train_seconds"`     // All epochs, including the first one's compilation.
-	TestSeconds     float64 `json:"test_seconds"`
+	TrainSeconds    float64 `json:"train_seconds"`     // All epochs; the graphs are compiled before the first, outside this time.
+	TestSeconds     float64 `json:"test_seconds"`      // Testing the best model.
 }
 
 // BestParams returns the best weights as Params, for runs of FullyConnected.
 func (r *Result) BestParams() (*Params, error) { return r.Best.Params() }
 
-// JSON: non-finite numbers (a diverged run's losses) are written as null
-// and read back as NaN (see MarshalFinite).
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
+func (s EpochStats) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
 
-func (s EpochStats) MarshalJSON() ([]byte, error) { return MarshalFinite(s) }
-func (h History) MarshalJSON() ([]byte, error)    { return MarshalFinite(h) }
-func (r Result) MarshalJSON() ([]byte, error)     { return MarshalFinite(r) }
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
+func (h History) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(h) }
 
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
+func (r Result) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(r) }
+
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (s *EpochStats) UnmarshalJSON(b []byte) error {
 	type plain EpochStats
-	return UnmarshalFinite(b, (*plain)(s))
+	return jsonfinite.Unmarshal(b, (*plain)(s))
 }
 
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (h *History) UnmarshalJSON(b []byte) error {
 	type plain History
-	return UnmarshalFinite(b, (*plain)(h))
+	return jsonfinite.Unmarshal(b, (*plain)(h))
 }
 
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (r *Result) UnmarshalJSON(b []byte) error {
 	type plain Result
-	return UnmarshalFinite(b, (*plain)(r))
+	return jsonfinite.Unmarshal(b, (*plain)(r))
 }

@@ -3,11 +3,14 @@ package mnistfc
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 )
 
 // Experiment is one (hidden size, learning rate) pair of the assignment.
@@ -56,8 +59,8 @@ type RunSummary struct {
 	Seed            uint64      `json:"seed"`
 	Epochs          int         `json:"epochs"`
 	Softmax         SoftmaxMode `json:"softmax"`
-	Init            string      `json:"init"`
-	Optimizer       string      `json:"optimizer"`
+	Init            Init        `json:"init"`
+	Optimizer       Optimizer   `json:"optimizer"`
 	Network         string      `json:"network"`
 	Backend         string      `json:"backend"`
 	Diverged        bool        `json:"diverged,omitempty"`
@@ -94,24 +97,25 @@ func (r *Result) Summary() RunSummary {
 	return s
 }
 
-// Sweep trains every configuration on the same data, up to parallel runs
-// at a time (parallel < 1: one per CPU core), and returns the results in
-// the order of cfgs. done, if not nil, is called after each run finishes,
-// from one goroutine at a time. opts apply to every run.
-func Sweep(data *Data, cfgs []Config, parallel int, done func(i int, r *Result), opts ...Option) ([]*Result, error) {
-	return SweepContext(context.Background(), data, cfgs, parallel, done, opts...)
-}
-
-// ErrSweepStopped is returned (wrapped) by SweepContext when its context was
+// ErrSweepStopped is wrapped by the error of Sweep when its context was
 // cancelled before every run had started.
-var ErrSweepStopped = fmt.Errorf("sweep stopped")
+var ErrSweepStopped = errors.New("sweep stopped")
 
-// SweepContext is Sweep that starts no new run once ctx is cancelled: the
-// runs in flight finish (all their epochs, unless opts also holds a
-// WithContext, which stops them after their current epoch, marked
-// Interrupted), done is called for them, and it returns the results with
-// nil for the runs never started and an error wrapping ErrSweepStopped.
-func SweepContext(ctx context.Context, data *Data, cfgs []Config, parallel int, done func(i int, r *Result), opts ...Option) ([]*Result, error) {
+// Sweep trains every configuration on the same data and returns the
+// results in the order of cfgs. It trains up to Parallel runs at a time,
+// the costliest first, and calls OnRun as each run finishes; the other
+// options apply to every run.
+//
+// Cancelling ctx stops the sweep between runs: it starts no new run, the
+// runs in flight finish all their epochs and OnRun is called for them, and
+// it returns the results, nil for the runs never started, with an error
+// wrapping ErrSweepStopped and ctx's cause.
+func Sweep(ctx context.Context, data *Data, cfgs []Config, opts ...Option) ([]*Result, error) {
+	o := &options{keep: map[int]bool{}}
+	for _, opt := range opts {
+		opt(o)
+	}
+	parallel, done := o.parallel, o.onRun
 	if parallel < 1 {
 		parallel = runtime.NumCPU()
 	}
@@ -126,6 +130,8 @@ func SweepContext(ctx context.Context, data *Data, cfgs []Config, parallel int, 
 	pool := newRunPool(parallel)
 	defer pool.free()
 	runOpts := append([]Option{WithData(data), func(o *options) { o.pool = pool }}, opts...)
+	// The runs in flight do not see ctx's cancellation.
+	runCtx := context.WithoutCancel(ctx)
 	// Start the costliest runs first, so that a long run does not start
 	// last and leave the other cores idle at the end.
 	order := make([]int, len(cfgs))
@@ -149,7 +155,7 @@ func SweepContext(ctx context.Context, data *Data, cfgs []Config, parallel int, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r, err := Train(cfg, runOpts...)
+			r, err := Train(runCtx, cfg, runOpts...)
 			if err != nil {
 				errs[i] = fmt.Errorf("run %d (hidden %d, lr %g, seed %d): %w", i+1, cfg.HiddenDim, cfg.LearningRate, cfg.Seed, err)
 				return
@@ -266,17 +272,22 @@ func IsOriginal(hidden int, lr float64) bool {
 	return slices.Contains(OriginalExperiments(), Experiment{hidden, lr})
 }
 
-// JSON: non-finite numbers are written as null and read back as NaN (see MarshalFinite).
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
+func (s RunSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
 
-func (s RunSummary) MarshalJSON() ([]byte, error)  { return MarshalFinite(s) }
-func (c CellSummary) MarshalJSON() ([]byte, error) { return MarshalFinite(c) }
+// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
+// diverged run's) written as null.
+func (c CellSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(c) }
 
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (s *RunSummary) UnmarshalJSON(b []byte) error {
 	type plain RunSummary
-	return UnmarshalFinite(b, (*plain)(s))
+	return jsonfinite.Unmarshal(b, (*plain)(s))
 }
 
+// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
 func (c *CellSummary) UnmarshalJSON(b []byte) error {
 	type plain CellSummary
-	return UnmarshalFinite(b, (*plain)(c))
+	return jsonfinite.Unmarshal(b, (*plain)(c))
 }

@@ -14,26 +14,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/mnistfc/torchcompat"
 )
-
-// LoadData reads MNIST-like IDX files from dir (empty: the official MNIST
-// files) and splits the training images into train and validation sets.
-func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
-	train, test, err := LoadMNIST(dir)
-	if err != nil {
-		return nil, err
-	}
-	tr, val, err := splitInPlace(train, validationRatio, seed)
-	if err != nil {
-		return nil, err
-	}
-	return &Data{Train: tr, Validation: val, Test: test}, nil
-}
-
-// Data bundles the three sets a training run uses.
-type Data struct {
-	Train, Validation, Test *Dataset
-}
 
 // Train trains a network as the original notebook's train() does: SGD
 // (Config.Optimizer) on shuffled batches, validation every EvalEvery
@@ -42,15 +26,17 @@ type Data struct {
 // evaluated on the test set.
 //
 // The network is FullyConnected(cfg.HiddenDim) unless WithNetwork gives
-// another. Its gradients come from GoMLX's automatic differentiation, and
-// the steps from GoMLX's train.Trainer and optimizers.
+// another. Its gradients come from GoMLX's automatic differentiation and
+// its updates from GoMLX's optimizers, in step graphs built as GoMLX's
+// train.Trainer builds them; the steps' losses and accuracies stay on the
+// backend until the epoch ends.
 //
 // A run whose loss becomes NaN or infinite stops at that epoch and is
-// marked Diverged; a run whose context (WithContext) is cancelled stops
-// after the current epoch and is marked Interrupted. Both still test the
-// best model so far and return a Result with a nil error.
-func Train(cfg Config, opts ...Option) (*Result, error) {
-	o := &options{keep: map[int]bool{}, ctx: context.Background()}
+// marked Diverged; a run whose ctx is cancelled (Ctrl-C) stops after the
+// current epoch and is marked Interrupted. Both still test the best model
+// so far and return a Result with a nil error.
+func Train(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
+	o := &options{keep: map[int]bool{}, ctx: ctx}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -71,8 +57,8 @@ func Train(cfg Config, opts ...Option) (*Result, error) {
 			return nil, err
 		}
 	}
-	backendName := ResolveBackendName(cfg.Backend)
-	backend, err := NewBackend(backendName)
+	backendName := backends.Resolve(cfg.Backend)
+	backend, err := backends.New(backendName)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +105,8 @@ type run struct {
 	steps   *trainSteps
 	eval    *evaluator
 	valSet  *deviceSet
-	testSet *deviceSet      // Sent at the first test.
-	torch   *TorchGenerator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
+	testSet *deviceSet             // Sent at the first test.
+	torch   *torchcompat.Generator // With InitTorch: PyTorch's global generator after the initial weights, for the batch order.
 }
 
 func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *options) (*run, error) {
@@ -182,7 +168,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		if _, err := r.res.Initial.Params(); err != nil {
 			r.free()
 			return nil, fmt.Errorf("init %q needs the two-layer network's variables %s, %s, %s and %s with hidden size %d (network %q): %w",
-				InitTorch, Layer1Weights, Layer1Biases, Layer2Weights, Layer2Biases, cfg.HiddenDim, net.Name, err)
+				InitTorch, layer1Weights, layer1Biases, layer2Weights, layer2Biases, cfg.HiddenDim, net.Name, err)
 		}
 	}
 	return r, nil
@@ -190,7 +176,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 
 // seedStore seeds the store's initializers with the run's seed.
 func seedStore(store *model.Store, seed uint64) error {
-	store.SetParam(SeedParam, int64(seed))
+	store.SetParam(seedParam, int64(seed))
 	if err := store.SetRNGStateFromSeed(int64(seed)); err != nil {
 		return fmt.Errorf("seeding the initializers: %w", err)
 	}
@@ -207,7 +193,7 @@ func (r *run) start(cfg Config, o *options) error {
 		return err
 	}
 	if o.keep[0] {
-		r.res.Snapshots[0] = r.res.Initial.Clone()
+		r.res.Snapshots[0] = r.res.Initial.clone()
 	}
 	return nil
 }
@@ -241,10 +227,9 @@ func (r *run) reset(cfg Config, o *options) error {
 		return err
 	}
 	r.torch = nil
-	p := InitParams(cfg.HiddenDim, cfg.Seed) // What FullyConnected's initializers draw.
+	p := InitParams(InitDefault, cfg.HiddenDim, cfg.Seed) // What FullyConnected's initializers draw.
 	if cfg.Init == InitTorch {
-		r.torch = NewTorchGenerator(cfg.Seed)
-		p = r.torch.InitParams(cfg.HiddenDim)
+		p, r.torch = torchInit(cfg.HiddenDim, cfg.Seed)
 	}
 	if err := setWeights(store, p.Weights()); err != nil {
 		return fmt.Errorf("setting the initial weights: %w", err)
@@ -275,12 +260,11 @@ func newOptimizer(cfg Config) (optimizer.Interface, error) {
 // InitDefault the network's own initializers draw them. With InitTorch it
 // returns PyTorch's generator after those draws, which then shuffles the
 // batches.
-func presetWeights(store *model.Store, backend compute.Backend, cfg Config) (*TorchGenerator, error) {
+func presetWeights(store *model.Store, backend compute.Backend, cfg Config) (*torchcompat.Generator, error) {
 	if cfg.Init != InitTorch {
 		return nil, nil
 	}
-	torch := NewTorchGenerator(cfg.Seed)
-	p := torch.InitParams(cfg.HiddenDim)
+	p, torch := torchInit(cfg.HiddenDim, cfg.Seed)
 	for _, w := range p.Weights() {
 		// Declared with an initializer and initialised now: when the network
 		// declares the same variables, it replaces the initializer of those
@@ -414,7 +398,7 @@ func (r *run) test() error {
 	}
 	res.Tested = true
 	res.TestSeconds = time.Since(start).Seconds()
-	res.TestPredictions = ArgMaxRows(res.TestProbs)
+	res.TestPredictions = argMaxRows(res.TestProbs)
 	res.TestLabels = append([]uint8(nil), r.data.Test.Labels...)
 	r.logf("%s", testLines(res))
 	return nil
@@ -442,8 +426,8 @@ func identity(n int) []int {
 	return idx
 }
 
-// ArgMaxRows returns, for probabilities laid out NumClasses per example, the most probable class of each example.
-func ArgMaxRows(probs []float32) []uint8 {
+// argMaxRows returns, for probabilities laid out NumClasses per example, the most probable class of each example.
+func argMaxRows(probs []float32) []uint8 {
 	preds := make([]uint8, len(probs)/NumClasses)
 	for i := range preds {
 		row := probs[i*NumClasses : (i+1)*NumClasses]

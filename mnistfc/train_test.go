@@ -28,6 +28,16 @@ func officialData(t *testing.T) *Data {
 	return mnistData
 }
 
+// trainingData is officialData for a test that trains on the whole of it:
+// such a test is skipped with -short.
+func trainingData(t *testing.T) *Data {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains on the full MNIST training set; skipped with -short")
+	}
+	return officialData(t)
+}
+
 func TestBestModelRule(t *testing.T) {
 	// Validation accuracies from the original notebook's first experiment, epochs 17-22:
 	// it printed "new best" at 0.16, 0.162, 0.164 and 0.167, not at the repeated 0.16 nor at 0.165.
@@ -80,7 +90,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestTrainShortRun(t *testing.T) {
-	data := officialData(t)
+	data := trainingData(t)
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 100
@@ -88,7 +98,7 @@ func TestTrainShortRun(t *testing.T) {
 	var epochs []EpochStats
 	batches := map[Phase]int{}
 	var log strings.Builder
-	res, err := Train(cfg, WithData(data), OnEpoch(func(s EpochStats) { epochs = append(epochs, s) }),
+	res, err := Train(t.Context(), cfg, WithData(data), OnEpoch(func(s EpochStats) { epochs = append(epochs, s) }),
 		OnBatch(func(p Phase, done, total int) { batches[p]++ }), KeepWeightsAt(1), WithLog(&log))
 	if err != nil {
 		t.Fatal(err)
@@ -145,16 +155,16 @@ func TestTrainShortRun(t *testing.T) {
 }
 
 func TestTrainIsReproducible(t *testing.T) {
-	data := officialData(t)
+	data := trainingData(t)
 	cfg := DefaultConfig()
 	cfg.Epochs = 2
 	cfg.HiddenDim = 20
 	cfg.Seed = 3
-	a, err := Train(cfg, WithData(data))
+	a, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Train(cfg, WithData(data))
+	b, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +172,7 @@ func TestTrainIsReproducible(t *testing.T) {
 		t.Errorf("same seed, different results:\n%+v\n%+v", a.History, b.History)
 	}
 	cfg.Seed = 4
-	c, err := Train(cfg, WithData(data))
+	c, err := Train(t.Context(), cfg, WithData(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +184,7 @@ func TestTrainIsReproducible(t *testing.T) {
 func TestLoadModelErrors(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bin")
-	p := NewTorchGenerator(1).InitParams(3)
+	p := InitParams(InitTorch, 3, 1)
 	if err := SaveModel(good, &Model{Network: FullyConnected(3), Weights: p.Weights(), Softmax: SoftmaxBatch, BatchSize: 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,25 +215,25 @@ func TestLoadModelErrors(t *testing.T) {
 	}
 }
 
-// TestTrainTorchInit checks that InitTorch starts from TorchGenerator's
+// TestTrainTorchInit checks that InitTorch starts from PyTorch's
 // weights and that validation sees the trained weights.
 func TestTrainTorchInit(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.Init = 2, InitTorch
-	res, err := Train(cfg, WithData(officialData(t)))
+	res, err := Train(t.Context(), cfg, WithData(trainingData(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := NewTorchGenerator(cfg.Seed).InitParams(cfg.HiddenDim)
+	want := InitParams(InitTorch, cfg.HiddenDim, cfg.Seed)
 	got, err := res.Initial.Params()
 	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("initial weights differ from TorchGenerator's (%v)", err)
+		t.Fatalf("initial weights differ from InitParams(InitTorch, ...)'s (%v)", err)
 	}
 	if !(res.History.ValAccuracies[1] > res.History.ValAccuracies[0]) || res.BestEpoch != 2 {
 		t.Errorf("validation accuracies %v, best epoch %d: want a rise and epoch 2", res.History.ValAccuracies, res.BestEpoch)
 	}
 	cfg.HiddenDim = 7
-	if _, err := Train(cfg, WithData(officialData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
+	if _, err := Train(t.Context(), cfg, WithData(trainingData(t)), WithNetwork(reluNetwork())); err == nil || !strings.Contains(err.Error(), "init") {
 		t.Errorf("init torch with another network's variables: error %v, want one about init", err)
 	}
 }
@@ -248,7 +258,7 @@ func TestResidentDataMatchesHostBatches(t *testing.T) {
 		cfg.Epochs, cfg.BatchSize, cfg.TestBatchSize = 2, tc.batch, tc.batch
 		var runs [2]*Result
 		for i, resident := range []bool{false, true} {
-			res, err := Train(cfg, WithData(data), func(o *options) { o.resident = &resident })
+			res, err := Train(t.Context(), cfg, WithData(data), func(o *options) { o.resident = &resident })
 			if err != nil {
 				t.Fatalf("batch %d, resident %v: %v", tc.batch, resident, err)
 			}
@@ -283,14 +293,14 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 	base := DefaultConfig()
 	base.Backend, base.Epochs = backend, 2
 	var cfgs []Config
-	for _, init := range []string{InitDefault, InitTorch} {
+	for _, init := range []Init{InitDefault, InitTorch} {
 		b := base
 		b.Init = init
 		cfgs = append(cfgs, Configs(b, Grid([]int{8, 16}, []float64{0.1, 0.5}), 2)...)
 	}
 	pool := newRunPool(2)
 	defer pool.free()
-	swept, err := Sweep(data, cfgs, 2, nil, func(o *options) { o.pool = pool })
+	swept, err := Sweep(t.Context(), data, cfgs, Parallel(2), func(o *options) { o.pool = pool })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +308,7 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 		t.Errorf("%s: %d of %d runs reused another's graphs", backend, pool.reused, len(cfgs))
 	}
 	for i, cfg := range cfgs {
-		alone, err := Train(cfg, WithData(data))
+		alone, err := Train(t.Context(), cfg, WithData(data))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mnistfc/mnistfc/mnistfc/torchcompat"
 )
 
 // Weight is one variable of a network, copied to the host.
@@ -21,8 +23,8 @@ type Weight struct {
 // Weights are the trainable variables of a network, in the store's order.
 type Weights []Weight
 
-// Get returns the weight with the given name, or nil.
-func (ws Weights) Get(name string) *Weight {
+// get returns the weight with the given name, or nil.
+func (ws Weights) get(name string) *Weight {
 	for i := range ws {
 		if ws[i].Name == name {
 			return &ws[i]
@@ -31,8 +33,8 @@ func (ws Weights) Get(name string) *Weight {
 	return nil
 }
 
-// Clone returns a deep copy.
-func (ws Weights) Clone() Weights {
+// clone returns a deep copy.
+func (ws Weights) clone() Weights {
 	c := make(Weights, len(ws))
 	for i, w := range ws {
 		c[i] = Weight{Name: w.Name, Dims: slices.Clone(w.Dims), Values: slices.Clone(w.Values)}
@@ -47,22 +49,6 @@ func (ws Weights) NumParameters() int {
 		n += len(w.Values)
 	}
 	return n
-}
-
-// FirstLayer returns the rows of the first weight matrix that reads the
-// pixels ([units, NumPixels]), one 28x28 image per unit, or nil if there
-// is none.
-func (ws Weights) FirstLayer() [][]float32 {
-	for _, w := range ws {
-		if len(w.Dims) == 2 && w.Dims[1] == NumPixels {
-			rows := make([][]float32, w.Dims[0])
-			for j := range rows {
-				rows[j] = w.Values[j*NumPixels : (j+1)*NumPixels]
-			}
-			return rows
-		}
-	}
-	return nil
 }
 
 // storeWeights copies the trainable variables of store to the host.
@@ -124,10 +110,21 @@ type Params struct {
 	B2     []float32 // [NumClasses]
 }
 
-// InitParams returns the initial weights of FullyConnected(hidden) for a
-// seed: weights and biases uniform in ±1/sqrt(fan-in), like PyTorch's
-// nn.Linear default, drawn in the order W1, B1, W2, B2 from one PCG stream.
-func InitParams(hidden int, seed uint64) *Params {
+// InitParams returns the initial weights that Train starts
+// FullyConnected(hidden) from for an initialisation and a seed (Config.Init
+// and Config.Seed):
+//
+//   - InitDefault (or ""): weights and biases uniform in ±1/sqrt(fan-in),
+//     like PyTorch's nn.Linear default, drawn in the order W1, B1, W2, B2
+//     from one PCG stream;
+//   - InitTorch: bit for bit what torch.manual_seed(seed) followed by the
+//     original's nn.Linear(784, hidden) and nn.Linear(hidden, 10) draw on
+//     the CPU (see package torchcompat).
+func InitParams(init Init, hidden int, seed uint64) *Params {
+	if init == InitTorch {
+		p, _ := torchInit(hidden, seed)
+		return p
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x1417))
 	uniform := func(n, fanIn int) []float32 {
 		bound := 1 / math.Sqrt(float64(fanIn))
@@ -146,22 +143,32 @@ func InitParams(hidden int, seed uint64) *Params {
 	}
 }
 
+// torchInit returns InitTorch's initial weights, and PyTorch's generator
+// after drawing them, which then shuffles the batches.
+func torchInit(hidden int, seed uint64) (*Params, *torchcompat.Generator) {
+	g := torchcompat.NewGenerator(seed)
+	p := &Params{Hidden: hidden}
+	p.W1, p.B1 = g.Linear(NumPixels, hidden)
+	p.W2, p.B2 = g.Linear(hidden, NumClasses)
+	return p, g
+}
+
 // Weights returns p as the variables of FullyConnected(p.Hidden).
 func (p *Params) Weights() Weights {
 	return Weights{
-		{Layer1Weights, []int{p.Hidden, NumPixels}, p.W1},
-		{Layer1Biases, []int{p.Hidden}, p.B1},
-		{Layer2Weights, []int{NumClasses, p.Hidden}, p.W2},
-		{Layer2Biases, []int{NumClasses}, p.B2},
+		{layer1Weights, []int{p.Hidden, NumPixels}, p.W1},
+		{layer1Biases, []int{p.Hidden}, p.B1},
+		{layer2Weights, []int{NumClasses, p.Hidden}, p.W2},
+		{layer2Biases, []int{NumClasses}, p.B2},
 	}
 }
 
 // Params returns the weights of a FullyConnected network as Params, or an
 // error if ws are not those of one.
 func (ws Weights) Params() (*Params, error) {
-	b1 := ws.Get(Layer1Biases)
+	b1 := ws.get(layer1Biases)
 	if b1 == nil || len(b1.Dims) != 1 {
-		return nil, fmt.Errorf("not the weights of the two-layer network: no %s vector", Layer1Biases)
+		return nil, fmt.Errorf("not the weights of the two-layer network: no %s vector", layer1Biases)
 	}
 	p := &Params{Hidden: b1.Dims[0]}
 	want := p.Weights()
@@ -169,7 +176,7 @@ func (ws Weights) Params() (*Params, error) {
 		return nil, fmt.Errorf("not the weights of the two-layer network: %d variables, want %d", len(ws), len(want))
 	}
 	for i, dst := range []*[]float32{&p.W1, &p.B1, &p.W2, &p.B2} {
-		w := ws.Get(want[i].Name)
+		w := ws.get(want[i].Name)
 		if w == nil || !slices.Equal(w.Dims, want[i].Dims) || len(w.Values) != product(w.Dims) {
 			return nil, fmt.Errorf("not the weights of the two-layer network with hidden size %d: %s should have shape %v", p.Hidden, want[i].Name, want[i].Dims)
 		}

@@ -10,12 +10,12 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/mnistfc/mnistfc/mnistfc"
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // BackendEnv names the environment variable that picks the notebooks'
 // backend, e.g. MNISTFC_BACKEND=xla:cpu; unset, they use the fastest
-// installed (mnistfc.AutoBackend), as the command line does.
+// installed (backends.Auto), as the command line does.
 const BackendEnv = "MNISTFC_BACKEND"
 
 // choice is the backend a cell's program trains on, and why.
@@ -37,7 +37,7 @@ var chosen = sync.OnceValue(choose)
 func choose() choice {
 	findRepositoryPlugin()
 	if name := strings.TrimSpace(os.Getenv(BackendEnv)); name != "" {
-		if _, err := mnistfc.NewBackend(name); err != nil {
+		if _, err := backends.New(name); err != nil {
 			c := auto()
 			c.problem = fmt.Sprintf("$%s=%s cannot be used: %v", BackendEnv, name, err)
 			return c
@@ -47,21 +47,21 @@ func choose() choice {
 	return auto()
 }
 
-// auto is the choice of mnistfc.AutoBackend, with its reason.
+// auto is the choice of backends.Auto, with its reason.
 func auto() choice {
-	name := mnistfc.AutoBackend()
+	name := backends.Auto()
 	switch name {
 	case "xla:cuda":
 		return choice{name: name, why: "picked: an NVIDIA GPU and XLA's PJRT CUDA plugin are installed"}
 	case "xla:cpu":
-		path, _ := mnistfc.XLACPUPlugin()
+		path, _ := backends.XLACPUPlugin()
 		return choice{name: name, why: "picked: the fastest installed (XLA's PJRT CPU plugin " + path + ")"}
 	}
 	if !slices.Contains(compute.List(), "xla") {
 		return choice{name: name, why: "picked: the cells are built without the XLA backend (it needs cgo, i.e. a C compiler, on linux)"}
 	}
 	why := "picked: no XLA plugin is installed"
-	if _, searched := mnistfc.XLACPUPlugin(); len(searched) > 0 {
+	if _, searched := backends.XLACPUPlugin(); len(searched) > 0 {
 		why += " (looked in " + strings.Join(searched, ", ") + ")"
 	}
 	return choice{name: name, why: why + "; `make xla-cpu` installs XLA's CPU plugin, about twice as fast here"}
@@ -73,13 +73,13 @@ func auto() choice {
 // the library's own search (above the current folder) does not find the
 // repository; $GONB_DIR, the notebook's folder, is inside it.
 func findRepositoryPlugin() {
-	if os.Getenv(mnistfc.XLADirEnv) != "" {
+	if os.Getenv(backends.XLADirEnv) != "" {
 		return
 	}
 	if root := repositoryRoot(); root != "" {
 		dir := filepath.Join(root, ".tools", "xla")
 		if _, err := os.Stat(filepath.Join(dir, "pjrt_c_api_cpu_plugin.so")); err == nil {
-			_ = os.Setenv(mnistfc.XLADirEnv, dir)
+			_ = os.Setenv(backends.XLADirEnv, dir)
 		}
 	}
 }
@@ -105,7 +105,7 @@ func repositoryRoot() string {
 
 // BackendName returns the backend the notebooks train on:
 // $MNISTFC_BACKEND when it names a backend that starts, else the fastest
-// installed (mnistfc.AutoBackend: xla:cuda, xla:cpu, or go). When
+// installed (backends.Auto: xla:cuda, xla:cpu, or go). When
 // $MNISTFC_BACKEND cannot be used, it says so once on stderr and returns
 // the fallback, so that the notebook still runs (ShowBackend says why).
 func BackendName() string {
@@ -122,7 +122,7 @@ func BackendName() string {
 var warnOnce sync.Once
 
 // Backend returns the notebooks' backend, started once per cell.
-func Backend() compute.Backend { return Must(mnistfc.NewBackend(BackendName())) }
+func Backend() compute.Backend { return Must(backends.New(BackendName())) }
 
 // ShowBackend prints the backend the cells train on, why it was picked,
 // and what it is (GoMLX's description). When $MNISTFC_BACKEND names one
@@ -137,7 +137,7 @@ func ShowBackend() {
 		fmt.Printf("backend %s — %s\n", c.name, c.why)
 	}
 	fmt.Printf("%s\n", Backend().Description())
-	if hint := mnistfc.SpeedHint(c.name); hint != "" {
+	if hint := backends.SpeedHint(c.name); hint != "" {
 		fmt.Println(hint)
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mnistfc/mnistfc/mnistfc"
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // The backend comes from $MNISTFC_BACKEND when it starts, else from
-// mnistfc.AutoBackend; a backend that cannot start leaves a problem that
+// backends.Auto; a backend that cannot start leaves a problem that
 // says what to install, and the fallback.
 func TestChoose(t *testing.T) {
 	t.Setenv("GONB_DIR", "")
@@ -19,10 +19,10 @@ func TestChoose(t *testing.T) {
 		problem     []string // Substrings of the problem; nil: none.
 		whyContains string
 	}{
-		{"", mnistfc.AutoBackend(), nil, "picked:"},
+		{"", backends.Auto(), nil, "picked:"},
 		{"go", "go", nil, "chosen by $" + BackendEnv},
-		{"nosuch", mnistfc.AutoBackend(), []string{"$MNISTFC_BACKEND=nosuch cannot be used", `backend "nosuch" is not compiled into this program`}, "picked:"},
-		{"xla:/nonexistent/pjrt_c_api_cpu_plugin.so", mnistfc.AutoBackend(), []string{"cannot be used"}, "picked:"},
+		{"nosuch", backends.Auto(), []string{"$MNISTFC_BACKEND=nosuch cannot be used", `backend "nosuch" is not compiled into this program`}, "picked:"},
+		{"xla:/nonexistent/pjrt_c_api_cpu_plugin.so", backends.Auto(), []string{"cannot be used"}, "picked:"},
 	} {
 		t.Setenv(BackendEnv, tc.env)
 		c := choose()
@@ -58,17 +58,17 @@ func TestRepositoryPlugin(t *testing.T) {
 	if got := repositoryRoot(); got != root {
 		t.Errorf("repositoryRoot() = %q, want %q", got, root)
 	}
-	t.Setenv(mnistfc.XLADirEnv, "")
+	t.Setenv(backends.XLADirEnv, "")
 	findRepositoryPlugin()
-	if got := os.Getenv(mnistfc.XLADirEnv); got != "" {
-		t.Errorf("no plugin yet: $%s = %q, want it unset", mnistfc.XLADirEnv, got)
+	if got := os.Getenv(backends.XLADirEnv); got != "" {
+		t.Errorf("no plugin yet: $%s = %q, want it unset", backends.XLADirEnv, got)
 	}
 	if err := os.WriteFile(plugin, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	findRepositoryPlugin()
-	if got := os.Getenv(mnistfc.XLADirEnv); got != filepath.Dir(plugin) {
-		t.Errorf("$%s = %q, want %q", mnistfc.XLADirEnv, got, filepath.Dir(plugin))
+	if got := os.Getenv(backends.XLADirEnv); got != filepath.Dir(plugin) {
+		t.Errorf("$%s = %q, want %q", backends.XLADirEnv, got, filepath.Dir(plugin))
 	}
 	t.Setenv("GONB_DIR", t.TempDir())
 	if got := repositoryRoot(); got != "" {

@@ -145,14 +145,14 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	v := newView(name, cfg.Epochs, verbose)
-	trainOpts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), mnistfc.WithContext(ctx), v.option()}
+	trainOpts := []mnistfc.Option{mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), v.option()}
 	if verbose {
 		trainOpts = append(trainOpts, mnistfc.WithLog(os.Stdout))
 	}
 	if len(o.weightsAt) > 0 {
 		trainOpts = append(trainOpts, mnistfc.KeepWeightsAt(o.weightsAt...))
 	}
-	res := Must(mnistfc.Train(cfg, trainOpts...))
+	res := Must(mnistfc.Train(ctx, cfg, trainOpts...))
 	v.finish(fmt.Sprintf("%s: %s in %.1f s on %s", name, plural(len(res.Epochs), "epoch"), res.TrainSeconds+res.TestSeconds, res.Backend))
 	switch {
 	case res.Interrupted:

@@ -55,10 +55,11 @@ func TempPath(name string) string {
 	return filepath.Join(dir, name)
 }
 
-// PNG displays a PNG image returned by a plotting function, or prints err.
-// It reports whether an image was shown. What the cell printed before comes
-// before the image, and what it prints after comes after it.
-func PNG(png []byte, err error) bool {
+// Show displays the PNG image a plotting function returns, or prints its
+// error: notebook.Show(plotting.DigitGallery(...)). It reports whether an
+// image was shown. What the cell printed before comes before the image,
+// and what it prints after comes after it.
+func Show(png []byte, err error) bool {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		return false

@@ -105,7 +105,7 @@ func TestLiveCurvesFollowsTraining(t *testing.T) {
 	cfg.HiddenDim, cfg.Epochs = 10, 2
 	v := newView("live", cfg.Epochs, true)
 	batches := 0
-	res, err := mnistfc.Train(cfg, v.option(), mnistfc.OnBatch(func(mnistfc.Phase, int, int) { batches++ }))
+	res, err := mnistfc.Train(t.Context(), cfg, v.option(), mnistfc.OnBatch(func(mnistfc.Phase, int, int) { batches++ }))
 	if err != nil {
 		t.Fatal(err)
 	}

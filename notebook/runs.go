@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -67,5 +68,5 @@ func saveRun(fingerprint, name string, res *mnistfc.Result) error {
 	if err := gob.NewEncoder(&b).Encode(keptRun{Name: name, When: time.Now(), Result: res}); err != nil {
 		return fmt.Errorf("keeping the run: %w", err)
 	}
-	return mnistfc.WriteFileAtomic(runPath(fingerprint), b.Bytes())
+	return atomicfile.WriteFile(runPath(fingerprint), b.Bytes())
 }

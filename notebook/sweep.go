@@ -1,6 +1,7 @@
 package notebook
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -63,14 +64,14 @@ func Sweep(name string, cfgs []mnistfc.Config) []*mnistfc.Result {
 		gonbui.UpdateHTML(id, progressHTML(name, "", finished, len(todo), "run", time.Since(start))+last)
 	}
 	show("")
-	_, err := mnistfc.Sweep(Data(split), batch, sweepParallel, func(j int, r *mnistfc.Result) {
+	_, err := mnistfc.Sweep(context.Background(), Data(split), batch, mnistfc.Parallel(sweepParallel), mnistfc.OnRun(func(j int, r *mnistfc.Result) {
 		i := todo[j]
 		results[i] = r
 		Must(0, saveRun(keys[i], fmt.Sprintf("%s: run %d", name, i+1), r))
 		finished++
 		show(fmt.Sprintf(`<div style="font-family:monospace">last: hidden %d, lr %g, seed %d: test accuracy %.4f</div>`,
 			r.Config.HiddenDim, r.Config.LearningRate, r.Config.Seed, r.TestAccuracy))
-	})
+	}))
 	Must(0, err)
 	wall := time.Since(start)
 	show("")

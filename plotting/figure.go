@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -98,7 +99,7 @@ func CurvesFigure(histories []mnistfc.History, names []string, title string) ([]
 		YAxis2:    axis{Title: label{"loss"}, Anchor: "x2"},
 		Legend:    legend{Orientation: "h", Y: -0.2},
 	}}
-	return mnistfc.MarshalFinite(fig)
+	return jsonfinite.Marshal(fig)
 }
 
 // finiteOrNil returns the values, NaN where they are not finite (written

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -44,8 +45,8 @@ func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
 	fs.Float64Var(&c.cfg.ValidationRatio, "val-ratio", c.cfg.ValidationRatio, "share of the training images used for validation, in (0,1)")
 	fs.IntVar(&c.cfg.EvalEvery, "eval-every", c.cfg.EvalEvery, "validate every N epochs")
 	fs.Uint64Var(&c.cfg.Seed, "seed", c.cfg.Seed, "random seed for the split, the initial weights and the shuffling")
-	fs.StringVar(&c.cfg.Init, "init", c.cfg.Init, `initial weights: "default" (uniform ±1/sqrt(fan-in), drawn from -seed) or "torch" (what torch.manual_seed(seed) and the original's nn.Linear layers draw, and its DataLoader's batch order)`)
-	fs.StringVar(&c.cfg.Optimizer, "optimizer", c.cfg.Optimizer, `optimizer: "sgd" (plain SGD, the original's) or "adam"`)
+	fs.StringVar((*string)(&c.cfg.Init), "init", string(c.cfg.Init), `initial weights: "default" (uniform ±1/sqrt(fan-in), drawn from -seed) or "torch" (what torch.manual_seed(seed) and the original's nn.Linear layers draw, and its DataLoader's batch order)`)
+	fs.StringVar((*string)(&c.cfg.Optimizer), "optimizer", string(c.cfg.Optimizer), `optimizer: "sgd" (plain SGD, the original's) or "adam"`)
 	fs.StringVar(&c.softmax, "softmax", "row", `softmax: "row" (correct) or "batch" (the original notebook's normalisation over the batch axis)`)
 	fs.StringVar(&c.cfg.Backend, "backend", "", `GoMLX backend: "go" (pure Go), "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so", or "onnx" (ONNX Runtime, in builds with -tags onnx); default $GOMLX_BACKEND, else the fastest installed: "xla:cpu" after make xla-cpu, otherwise "go"`)
 	fs.StringVar(&c.cfg.DataDir, "data", "", "folder of MNIST-like IDX files (default: the official MNIST files of the GoMNIST Go module)")
@@ -53,8 +54,7 @@ func (c *configFlags) register(fs *flag.FlagSet, withModel bool) {
 
 // config returns the validated configuration, with errors that name the flag.
 func (c *configFlags) config() (mnistfc.Config, error) {
-	var err error
-	if c.cfg.Softmax, err = mnistfc.ParseSoftmaxMode(c.softmax); err != nil {
+	if err := c.cfg.Softmax.UnmarshalText([]byte(c.softmax)); err != nil {
 		return c.cfg, fmt.Errorf("-softmax: %w", err)
 	}
 	if err := c.cfg.Validate(); err != nil {
@@ -71,10 +71,10 @@ func (c *configFlags) config() (mnistfc.Config, error) {
 			return c.cfg, fmt.Errorf("-data %s: not a directory", c.cfg.DataDir)
 		}
 	}
-	if _, err := mnistfc.NewBackend(c.cfg.Backend); err != nil {
+	if _, err := backends.New(c.cfg.Backend); err != nil {
 		return c.cfg, fmt.Errorf("-backend: %w", err)
 	}
-	if hint := mnistfc.SpeedHint(c.cfg.Backend); hint != "" {
+	if hint := backends.SpeedHint(c.cfg.Backend); hint != "" {
 		fmt.Fprintln(os.Stderr, hint)
 	}
 	return c.cfg, nil

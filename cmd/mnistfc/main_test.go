@@ -25,6 +25,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// skipShort skips, with -short, a test whose commands train on the full
+// MNIST training set.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains on the full MNIST training set; skipped with -short")
+	}
+}
+
 // run executes the CLI and returns its stdout, stderr and exit code.
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -84,6 +93,7 @@ func TestInvalidFlags(t *testing.T) {
 }
 
 func TestTrainWritesResults(t *testing.T) {
+	skipShort(t)
 	out := t.TempDir()
 	stdout, stderr, code := run(t, "train", "-epochs", "1", "-hidden", "16", "-out", out, "-json")
 	if code != 0 {
@@ -115,6 +125,7 @@ func TestTrainWritesResults(t *testing.T) {
 }
 
 func TestSweepGrid(t *testing.T) {
+	skipShort(t)
 	out := t.TempDir()
 	stdout, stderr, code := run(t, "sweep", "-epochs", "1", "-hiddens", "4,8", "-lrs", "0.1", "-json", "-out", out)
 	if code != 0 {
@@ -138,6 +149,7 @@ func TestSweepGrid(t *testing.T) {
 }
 
 func TestSweepMarkdownTable(t *testing.T) {
+	skipShort(t)
 	stdout, stderr, code := run(t, "sweep", "-epochs", "1", "-hiddens", "3", "-lrs", "0.5,0.05")
 	if code != 0 {
 		t.Fatalf("exit code %d: %s", code, stderr)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -288,8 +289,8 @@ func runList(is []int) string {
 // long they took.
 func sameResult(a, b mnistfc.RunSummary) bool {
 	a.Seconds, a.SecondsPerEpoch, b.Seconds, b.SecondsPerEpoch = 0, 0, 0, 0
-	x, _ := mnistfc.MarshalFinite(a)
-	y, _ := mnistfc.MarshalFinite(b)
+	x, _ := jsonfinite.Marshal(a)
+	y, _ := jsonfinite.Marshal(b)
 	return string(x) == string(y)
 }
 

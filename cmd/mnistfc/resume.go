@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -158,10 +160,10 @@ func openSweep(dir string, plan *sweepPlan, cfgs []mnistfc.Config, resume bool) 
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := mnistfc.WriteFileAtomic(jsonl, nil); err != nil {
+		if err := atomicfile.WriteFile(jsonl, nil); err != nil {
 			return nil, nil, err
 		}
-		if err := mnistfc.WriteFileAtomic(planPath, b); err != nil {
+		if err := atomicfile.WriteFile(planPath, b); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -214,7 +216,7 @@ func readResults(path string, cfgs []mnistfc.Config) (done map[int]mnistfc.RunSu
 		var rec jsonlRecord
 		perr := json.Unmarshal(line, &struct{ Run *int }{&rec.Run})
 		if perr == nil {
-			perr = mnistfc.UnmarshalFinite(line, &rec.RunSummary)
+			perr = jsonfinite.Unmarshal(line, &rec.RunSummary)
 		}
 		if !complete || perr != nil {
 			if len(rest) == 0 {
@@ -250,7 +252,7 @@ func (s *sweepState) add(i int, sum mnistfc.RunSummary) error {
 	if s.err != nil {
 		return fmt.Errorf("run %d not kept: %w", i+1, s.err)
 	}
-	line, err := mnistfc.MarshalFinite(jsonlRecord{Run: i + 1, RunSummary: sum})
+	line, err := jsonfinite.Marshal(jsonlRecord{Run: i + 1, RunSummary: sum})
 	if err != nil {
 		return err
 	}

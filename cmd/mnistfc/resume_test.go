@@ -16,6 +16,7 @@ import (
 // TestSweepDivergingCell: a grid with a diverging learning rate keeps the
 // good run, shows the other as diverged, and writes every file.
 func TestSweepDivergingCell(t *testing.T) {
+	skipShort(t)
 	out := t.TempDir()
 	stdout, stderr, code := run(t, "sweep", "-hiddens", "16", "-lrs", "1e6,0.1", "-epochs", "1", "-out", out)
 	if code != 0 {
@@ -67,6 +68,7 @@ func countJSONL(t *testing.T, dir string) int {
 // refused; -resume skips the kept runs and ends with the results of an
 // uninterrupted sweep.
 func TestSweepKilledThenResumed(t *testing.T) {
+	skipShort(t)
 	args := []string{"sweep", "-hiddens", "4,8", "-lrs", "0.1,0.5", "-epochs", "1"}
 	killed, whole := t.TempDir(), t.TempDir()
 	cmd, lines, _ := start(t, append(args, "-out", killed)...)
@@ -121,6 +123,7 @@ func TestSweepKilledThenResumed(t *testing.T) {
 // TestSweepInterrupted: SIGINT lets the run in flight finish, keeps it,
 // exits with status 130, and -resume finishes the sweep.
 func TestSweepInterrupted(t *testing.T) {
+	skipShort(t)
 	out := t.TempDir()
 	args := []string{"sweep", "-hiddens", "4,8,12", "-lrs", "0.1", "-epochs", "1", "-parallel", "1", "-out", out}
 	cmd, lines, stderr := start(t, args...)

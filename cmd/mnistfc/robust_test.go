@@ -38,6 +38,7 @@ func exists(path string) bool {
 // TestTrainDiverged: a NaN run writes its history (null for NaN), curves and
 // summary, no model, says where it diverged, and exits with status 3.
 func TestTrainDiverged(t *testing.T) {
+	skipShort(t)
 	out := t.TempDir()
 	os.WriteFile(filepath.Join(out, "model.bin"), []byte("an earlier run's model"), 0o644)
 	stdout, stderr, code := run(t, "train", "-lr", "1e6", "-epochs", "2", "-hidden", "16", "-json", "-out", out)
@@ -172,6 +173,7 @@ func wait(t *testing.T, cmd *exec.Cmd, lines <-chan string, limit time.Duration)
 // TestTrainInterrupted: the first SIGINT finishes the epoch, tests the best
 // model, writes every file marked interrupted, and exits with status 130.
 func TestTrainInterrupted(t *testing.T) {
+	skipShort(t)
 	out := t.TempDir()
 	cmd, lines, stderr := start(t, "train", "-epochs", "35", "-hidden", "16", "-out", out)
 	waitFor(t, lines, "Train epoch 1")
@@ -199,6 +201,7 @@ func TestTrainInterrupted(t *testing.T) {
 
 // TestTrainInterruptedTwice: a second SIGINT quits at once.
 func TestTrainInterruptedTwice(t *testing.T) {
+	skipShort(t)
 	cmd, lines, stderr := start(t, "train", "-epochs", "35", "-hidden", "16", "-out", t.TempDir())
 	waitFor(t, lines, "Train epoch 1")
 	cmd.Process.Signal(os.Interrupt)

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
@@ -105,7 +108,7 @@ func runSweep(args []string, stdout io.Writer) error {
 	if sh != nil {
 		what = fmt.Sprintf("shard %s, %d of %d runs,", sh, total, len(cfgs))
 	}
-	fmt.Fprintf(stdout, "Sweep: %s of %d epochs, softmax %s, backend %s\n", what, base.Epochs, base.Softmax, mnistfc.BackendLabel(base.Backend))
+	fmt.Fprintf(stdout, "Sweep: %s of %d epochs, softmax %s, backend %s\n", what, base.Epochs, base.Softmax, backends.Label(base.Backend))
 	if *resume {
 		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), total-len(done))
 	}
@@ -131,7 +134,7 @@ func runSweep(args []string, stdout io.Writer) error {
 			todoCfgs[k] = cfgs[i]
 		}
 		var diverged []string
-		_, err = mnistfc.SweepContext(ctx, data, todoCfgs, *parallel, func(k int, r *mnistfc.Result) {
+		_, err = mnistfc.Sweep(ctx, data, todoCfgs, mnistfc.Parallel(*parallel), mnistfc.OnRun(func(k int, r *mnistfc.Result) {
 			i := todo[k]
 			s := r.Summary()
 			if state != nil {
@@ -145,7 +148,7 @@ func runSweep(args []string, stdout io.Writer) error {
 				diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, divergence(r)))
 			}
 			if *asJSON {
-				line, _ := mnistfc.MarshalFinite(s)
+				line, _ := jsonfinite.Marshal(s)
 				fmt.Fprintln(stdout, string(line))
 				return
 			}
@@ -158,7 +161,7 @@ func runSweep(args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n",
 				len(done), total, s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
-		})
+		}))
 		for _, d := range diverged {
 			fmt.Fprintf(os.Stderr, "mnistfc: %s\n", d)
 		}
@@ -272,14 +275,14 @@ func writeMarkdown(w io.Writer, cells []mnistfc.CellSummary, seeds int) {
 // writeSweep writes results.json, results.csv and, for a grid, heatmap.png
 // into dir, each atomically.
 func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSummary, hs []int, ls []float64, grid bool) error {
-	js, err := mnistfc.MarshalFiniteIndent(struct {
+	js, err := jsonfinite.MarshalIndent(struct {
 		Runs  []mnistfc.RunSummary  `json:"runs"`
 		Cells []mnistfc.CellSummary `json:"cells"`
 	}{runs, cells}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.json"), js); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "results.json"), js); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -294,7 +297,7 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	if err := mnistfc.WriteFileAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
 		return err
 	}
 	if !grid || len(runs) == 0 {
@@ -304,5 +307,5 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err != nil {
 		return err
 	}
-	return mnistfc.WriteFileAtomic(filepath.Join(dir, "heatmap.png"), png)
+	return atomicfile.WriteFile(filepath.Join(dir, "heatmap.png"), png)
 }

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mnistfc/mnistfc/internal/atomicfile"
+	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
@@ -24,7 +27,7 @@ type trainSummary struct {
 
 // MarshalJSON writes all the fields (the embedded RunSummary's MarshalJSON
 // would write only its own), non-finite numbers as null.
-func (s trainSummary) MarshalJSON() ([]byte, error) { return mnistfc.MarshalFinite(s) }
+func (s trainSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
 
 func runTrain(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mnistfc train", flag.ContinueOnError)
@@ -50,8 +53,8 @@ func runTrain(args []string, stdout io.Writer) error {
 		return withStatus(exitInterrupted, errors.New("interrupted before training: nothing written"))
 	}
 	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, init %s, optimizer %s, backend %s\n",
-		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, mnistfc.BackendLabel(cfg.Backend))
-	res, err := mnistfc.Train(cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")), mnistfc.WithContext(ctx))
+		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, backends.Label(cfg.Backend))
+	res, err := mnistfc.Train(ctx, cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")))
 	if err != nil {
 		return err
 	}
@@ -62,7 +65,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%.3f s per epoch; wrote %s: %s\n", res.SecondsPerEpoch, *out, strings.Join(written, ", "))
 	if *asJSON {
-		line, err := mnistfc.MarshalFinite(summary)
+		line, err := jsonfinite.Marshal(summary)
 		if err != nil {
 			return err
 		}
@@ -122,8 +125,8 @@ func writeRun(dir string, res *mnistfc.Result, summary trainSummary) (written []
 		data func() ([]byte, error)
 	}
 	files := []file{
-		{"history.json", func() ([]byte, error) { return mnistfc.MarshalFiniteIndent(res, "", "  ") }},
-		{"summary.json", func() ([]byte, error) { return mnistfc.MarshalFiniteIndent(summary, "", "  ") }},
+		{"history.json", func() ([]byte, error) { return jsonfinite.MarshalIndent(res, "", "  ") }},
+		{"summary.json", func() ([]byte, error) { return jsonfinite.MarshalIndent(summary, "", "  ") }},
 		{"curves.png", func() ([]byte, error) { return plotting.Curves(res.History, title, plotting.PNG) }},
 	}
 	if res.Best != nil {
@@ -139,7 +142,7 @@ func writeRun(dir string, res *mnistfc.Result, summary trainSummary) (written []
 	for _, f := range files {
 		b, err := f.data()
 		if err == nil {
-			err = mnistfc.WriteFileAtomic(filepath.Join(dir, f.name), b)
+			err = atomicfile.WriteFile(filepath.Join(dir, f.name), b)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))

@@ -1,4 +1,12 @@
-package mnistfc
+// Package jsonfinite encodes and decodes JSON with non-finite numbers.
+//
+// The results of diverged training runs hold NaN and infinite losses, which
+// JSON cannot represent and encoding/json refuses. Marshal writes every
+// non-finite float as null, and Unmarshal reads null into a float field as
+// NaN, so that such results survive a round trip. Types whose JSON must
+// survive it call these functions from their MarshalJSON and UnmarshalJSON
+// methods.
+package jsonfinite
 
 import (
 	"bytes"
@@ -9,16 +17,11 @@ import (
 	"strings"
 )
 
-// Results of diverged runs hold NaN and infinite losses, which JSON cannot
-// represent and encoding/json refuses. Result, EpochStats, History,
-// RunSummary and CellSummary therefore encode every non-finite float64 as
-// null, and decode null into such a field as NaN.
-
-// MarshalFinite is json.Marshal with every non-finite float64 written as null.
+// Marshal is json.Marshal with every non-finite float64 written as null.
 // Struct fields follow encoding/json's tags (name, omitempty, "-"); embedded
 // structs are flattened; values of other types that implement json.Marshaler
 // encode themselves.
-func MarshalFinite(v any) ([]byte, error) {
+func Marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := encodeFinite(&buf, reflect.ValueOf(v), true); err != nil {
 		return nil, err
@@ -26,9 +29,9 @@ func MarshalFinite(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// MarshalFiniteIndent is MarshalFinite with json.MarshalIndent's layout.
-func MarshalFiniteIndent(v any, prefix, indent string) ([]byte, error) {
-	b, err := MarshalFinite(v)
+// MarshalIndent is Marshal with json.MarshalIndent's layout.
+func MarshalIndent(v any, prefix, indent string) ([]byte, error) {
+	b, err := Marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +44,8 @@ func MarshalFiniteIndent(v any, prefix, indent string) ([]byte, error) {
 
 var marshalerType = reflect.TypeFor[json.Marshaler]()
 
-// encodeFinite writes v; top is true for the value MarshalFinite was given,
-// whose own MarshalJSON (which calls MarshalFinite) must not be called again.
+// encodeFinite writes v; top is true for the value Marshal was given,
+// whose own MarshalJSON (which calls Marshal) must not be called again.
 func encodeFinite(buf *bytes.Buffer, v reflect.Value, top bool) error {
 	if !v.IsValid() {
 		buf.WriteString("null")
@@ -154,10 +157,10 @@ func isEmpty(v reflect.Value) bool {
 	return v.IsZero()
 }
 
-// UnmarshalFinite is json.Unmarshal into the struct pointed to by v, with
+// Unmarshal is json.Unmarshal into the struct pointed to by v, with
 // null read as NaN into float64 fields (and elements of float64 slices),
 // where encoding/json would leave them unchanged.
-func UnmarshalFinite(data []byte, v any) error {
+func Unmarshal(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 //go:build linux && cgo && !noxla
 
-package mnistfc
+package backends
 
 import (
 	"errors"
@@ -14,15 +14,11 @@ import (
 	"github.com/gomlx/go-xla/pjrt"
 
 	// XLA/PJRT backend, without its auto-installer: plugins must be installed locally.
-	_ "github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/compute/xla"
 )
 
-func init() {
-	// Belt and braces: never let go-xla try to download a plugin at run time.
-	if _, ok := os.LookupEnv("GOMLX_NO_AUTO_INSTALL"); !ok {
-		_ = os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
-	}
-}
+// disableXLAAutoInstall keeps go-xla from installing a missing plugin.
+func disableXLAAutoInstall() { xla.EnableAutoInstall(false) }
 
 // xlaCPUInstallHint says how to get the CPU plugin where the backend finds it.
 const xlaCPUInstallHint = "Install it with `make xla-cpu` (scripts/install-xla-cpu.sh: XLA's PJRT CPU plugin from the PyPI " +

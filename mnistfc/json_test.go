@@ -1,9 +1,7 @@
 package mnistfc
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -86,30 +84,5 @@ func TestAggregateDiverged(t *testing.T) {
 	}
 	if _, err := json.Marshal(cells); err != nil {
 		t.Errorf("cells to JSON: %v", err)
-	}
-}
-
-// TestSweepContextStops checks that a cancelled sweep starts no new run,
-// keeps the one that finished, and says it stopped.
-func TestSweepContextStops(t *testing.T) {
-	data := officialData(t)
-	base := DefaultConfig()
-	base.Epochs = 1
-	cfgs := Configs(base, Grid([]int{4}, []float64{0.1, 0.2, 0.3}), 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	finished := 0
-	res, err := SweepContext(ctx, data, cfgs, 1, func(int, *Result) { finished++; cancel() })
-	if !errors.Is(err, ErrSweepStopped) {
-		t.Fatalf("error %v, want ErrSweepStopped", err)
-	}
-	started := 0
-	for _, r := range res {
-		if r != nil {
-			started++
-		}
-	}
-	if finished != 1 || started != 1 {
-		t.Errorf("%d runs finished, %d results; want 1 and 1", finished, started)
 	}
 }

@@ -1,10 +1,13 @@
 //go:build !(linux && cgo && !noxla)
 
-package mnistfc
+package backends
 
-// resolveXLAConfig is never reached in builds without XLA: NewBackend
+// resolveXLAConfig is never reached in builds without XLA: New
 // reports that the backend is not compiled in before calling it.
 func resolveXLAConfig(config string) (string, error) { return config, nil }
+
+// disableXLAAutoInstall has nothing to do in builds without XLA.
+func disableXLAAutoInstall() {}
 
 // xlaCPUInstalled is false in builds without XLA.
 func xlaCPUInstalled() bool { return false }

@@ -1,6 +1,6 @@
 //go:build onnx && linux && amd64 && cgo
 
-package mnistfc
+package backends
 
 import (
 	"fmt"
@@ -9,19 +9,15 @@ import (
 	"strings"
 
 	// ONNX Runtime backend ("onnx" or "onnx:/path/libonnxruntime.so").
-	_ "github.com/gomlx/compute-onnx"
+	onnxbackend "github.com/gomlx/compute-onnx"
 )
 
 // ONNXBuild reports whether this program was built with the ONNX Runtime
 // backend (build tag onnx).
 const ONNXBuild = true
 
-func init() {
-	// Never let compute-onnx download ONNX Runtime at run time.
-	if _, ok := os.LookupEnv("GOMLX_NO_AUTO_INSTALL"); !ok {
-		_ = os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
-	}
-}
+// disableONNXAutoInstall keeps compute-onnx from downloading ONNX Runtime.
+func disableONNXAutoInstall() { onnxbackend.EnableAutoInstall(false) }
 
 // onnxInstallHint says how to install ONNX Runtime where the backend finds it.
 const onnxInstallHint = "install it with `make onnxruntime` (scripts/install-onnxruntime.sh: the npm package " +

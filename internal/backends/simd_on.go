@@ -1,6 +1,6 @@
 //go:build goexperiment.simd
 
-package mnistfc
+package backends
 
 // SIMDBuild reports whether this program was built with GOEXPERIMENT=simd,
 // which gives the pure-Go backend its AVX2/AVX-512 matrix products (about

@@ -1,25 +1,27 @@
-package mnistfc
-
-import "math"
-
-// This file emulates, bit for bit, the parts of PyTorch's CPU random number
-// generation that the original notebook's initial weights and training batch
-// order depend on:
+// Package torchcompat emulates, bit for bit, the parts of PyTorch's CPU
+// random number generation that the original notebook's initial weights
+// and training batch order depend on:
 //
-//	torch.manual_seed(seed)
-//	fc1 = nn.Linear(784, H); fc2 = nn.Linear(H, 10)   // TorchGenerator.InitParams
+//	torch.manual_seed(seed)                            // NewGenerator(seed)
+//	fc1 = nn.Linear(784, H); fc2 = nn.Linear(H, 10)    // Generator.Linear, twice
 //	for epoch ...:
-//	    for x, y in DataLoader(train, shuffle=True)    // TorchGenerator.EpochOrder
-//	    for x, y in DataLoader(validation)             // TorchGenerator.LoaderBaseSeed
+//	    for x, y in DataLoader(train, shuffle=True)    // Generator.EpochOrder
+//	    for x, y in DataLoader(validation)             // Generator.LoaderBaseSeed
+//
+// mnistfc's Init "torch" (mnistfc.InitTorch) trains from those weights in
+// that order.
 //
 // The emulated PyTorch code (aten/src/ATen/core/MT19937RNGEngine.h,
 // CPUGeneratorImpl.cpp, core/TransformationHelper.h,
 // native/cpu/DistributionTemplates.h, native/TensorFactories.cpp's
 // randperm_cpu, torch/nn/init.py, torch/utils/data/sampler.py and
 // dataloader.py) gives the same numbers in PyTorch 1.13 (Debian's
-// python3-torch) and 2.15 (PyPI), checked value for value (torchrng_test.go,
-// testdata/torch_golden.json). What does differ is the CPU kernel of
-// uniform_: see TorchGenerator.NoFMA.
+// python3-torch) and 2.15 (PyPI), checked value for value
+// (torchcompat_test.go, testdata/torch_golden.json). What does differ is
+// the CPU kernel of uniform_: see Generator.NoFMA.
+package torchcompat
+
+import "math"
 
 // mt19937 constants (Matsumoto and Nishimura's MT19937, as in PyTorch's
 // at::mt19937 and C++'s std::mt19937).
@@ -31,15 +33,15 @@ const (
 	mtLowerMask = 0x7fffffff
 )
 
-// TorchGenerator is PyTorch's default CPU generator (CPUGeneratorImpl, a
+// Generator is PyTorch's default CPU generator (CPUGeneratorImpl, a
 // 32-bit Mersenne Twister, mt19937) in the state torch.manual_seed(seed)
 // leaves it in. Its methods draw what the original notebook's PyTorch code
 // draws from torch's global generator, in the same order, so that a sequence
 // of calls reproduces that code's numbers exactly.
 //
-// A TorchGenerator is not safe for concurrent use.
-type TorchGenerator struct {
-	// NoFMA makes UniformFloat32 (and so InitParams) round twice, as PyTorch
+// A Generator is not safe for concurrent use.
+type Generator struct {
+	// NoFMA makes UniformFloat32 (and so Linear) round twice, as PyTorch
 	// does with its kernels for the "default" CPU capability
 	// (ATEN_CPU_CAPABILITY=default, or a CPU without AVX2; torch.__config__
 	// reports it as "NO AVX" in 1.13, "DEFAULT" in 2.x). The zero value,
@@ -53,13 +55,13 @@ type TorchGenerator struct {
 	next  int // Index of the next state word to temper; mtN means "regenerate first".
 }
 
-// NewTorchGenerator returns the generator in the state torch.manual_seed(seed)
+// NewGenerator returns the generator in the state torch.manual_seed(seed)
 // (or torch.Generator().manual_seed(seed)) leaves PyTorch's CPU generator in:
 // mt19937 initialised with the low 32 bits of seed, as PyTorch's
 // mt19937(uint64_t seed) does (the high 32 bits are ignored, so seeds that
 // differ only there give the same numbers, in PyTorch too).
-func NewTorchGenerator(seed uint64) *TorchGenerator {
-	g := &TorchGenerator{next: mtN}
+func NewGenerator(seed uint64) *Generator {
+	g := &Generator{next: mtN}
 	g.state[0] = uint32(seed)
 	for j := 1; j < mtN; j++ {
 		prev := g.state[j-1]
@@ -69,7 +71,7 @@ func NewTorchGenerator(seed uint64) *TorchGenerator {
 }
 
 // twist regenerates the 624 state words (the Mersenne Twister's "next state").
-func (g *TorchGenerator) twist() {
+func (g *Generator) twist() {
 	s := &g.state
 	for j := 0; j < mtN; j++ {
 		y := s[j]&mtUpperMask | s[(j+1)%mtN]&mtLowerMask
@@ -84,7 +86,7 @@ func (g *TorchGenerator) twist() {
 
 // Random returns the next 32-bit output of the Mersenne Twister, like
 // PyTorch's CPUGeneratorImpl::random().
-func (g *TorchGenerator) Random() uint32 {
+func (g *Generator) Random() uint32 {
 	if g.next >= mtN {
 		g.twist()
 	}
@@ -99,7 +101,7 @@ func (g *TorchGenerator) Random() uint32 {
 
 // Random64 returns two 32-bit outputs joined into 64 bits, the first one in
 // the high half, like PyTorch's CPUGeneratorImpl::random64().
-func (g *TorchGenerator) Random64() uint64 {
+func (g *Generator) Random64() uint64 {
 	hi := g.Random()
 	lo := g.Random()
 	return uint64(hi)<<32 | uint64(lo)
@@ -107,7 +109,7 @@ func (g *TorchGenerator) Random64() uint64 {
 
 // RandomInt64 returns what torch.empty((), dtype=torch.int64).random_()
 // returns: Random64() modulo 2^63, a non-negative int64.
-func (g *TorchGenerator) RandomInt64() int64 {
+func (g *Generator) RandomInt64() int64 {
 	return int64(g.Random64() & math.MaxInt64)
 }
 
@@ -122,7 +124,7 @@ func (g *TorchGenerator) RandomInt64() int64 {
 // roundings). Which one runs depends on the CPU (and ATEN_CPU_CAPABILITY),
 // so the field NoFMA selects; checked on PyTorch 1.13 (Debian) and 2.15
 // (PyPI), both behave this way.
-func (g *TorchGenerator) UniformFloat32(v []float32, from, to float64) {
+func (g *Generator) UniformFloat32(v []float32, from, to float64) {
 	lo, hi := float32(from), float32(to)
 	width := hi - lo
 	for i := range v {
@@ -150,45 +152,34 @@ func kaimingUniformBound(fanIn int) float64 {
 	return math.Sqrt(3.0) * std
 }
 
-// linearInit draws what nn.Linear(in, out).reset_parameters() draws: the
-// [out, in] weight with kaiming_uniform_(a=√5), then the bias uniform in
-// ±1/sqrt(in).
-func (g *TorchGenerator) linearInit(in, out int) (w, b []float32) {
-	w = make([]float32, out*in)
-	b = make([]float32, out)
-	bound := kaimingUniformBound(in)
-	g.UniformFloat32(w, -bound, bound)
-	biasBound := 1 / math.Sqrt(float64(in))
-	g.UniformFloat32(b, -biasBound, biasBound)
-	return w, b
-}
-
-// InitParams returns the initial weights of the original network, bit for
-// bit what PyTorch's nn.Linear(784, hidden) followed by nn.Linear(hidden, 10)
-// hold when built on the CPU with this generator as torch's global generator:
-// fc1.weight (kaiming_uniform_ with a=√5), fc1.bias (uniform in
-// ±1/sqrt(784)), fc2.weight, fc2.bias (uniform in ±1/sqrt(hidden)), drawn in
-// that order. It advances the generator as building those layers advances
-// PyTorch's.
+// Linear returns what building nn.Linear(in, out) on the CPU draws from
+// this generator as torch's global generator, bit for bit, and advances it
+// as PyTorch's: the [out, in] weight (row-major, one row per output) with
+// kaiming_uniform_(a=√5), then the bias uniform in ±1/sqrt(in).
 //
-// The original calls torch.manual_seed(0) right before building its model, so
-// NewTorchGenerator(0).InitParams(H) are its initial weights.
-func (g *TorchGenerator) InitParams(hidden int) *Params {
-	w1, b1 := g.linearInit(NumPixels, hidden)
-	w2, b2 := g.linearInit(hidden, NumClasses)
-	return &Params{Hidden: hidden, W1: w1, B1: b1, W2: w2, B2: b2}
+// The original calls torch.manual_seed(0) right before building its
+// model, nn.Linear(784, H) then nn.Linear(H, 10), so two calls of Linear
+// on NewGenerator(0) give its initial weights.
+func (g *Generator) Linear(in, out int) (weight, bias []float32) {
+	weight = make([]float32, out*in)
+	bias = make([]float32, out)
+	bound := kaimingUniformBound(in)
+	g.UniformFloat32(weight, -bound, bound)
+	biasBound := 1 / math.Sqrt(float64(in))
+	g.UniformFloat32(bias, -biasBound, biasBound)
+	return weight, bias
 }
 
 // Randperm returns torch.randperm(n, generator=g) on the CPU for
 // n < 2³²/20 (every data set here): the identity permutation shuffled by
 // i = 0..n-2 swapping element i with element i + Random() % (n-i).
 // (For larger n PyTorch 2.x switches to another algorithm, not emulated.)
-func (g *TorchGenerator) Randperm(n int) []int {
+func (g *Generator) Randperm(n int) []int {
 	if n < 0 {
-		panic("mnistfc: Randperm of a negative size")
+		panic("torchcompat: Randperm of a negative size")
 	}
 	if uint64(n) >= math.MaxUint32/20 {
-		panic("mnistfc: Randperm emulates PyTorch only for n < 2^32/20")
+		panic("torchcompat: Randperm emulates PyTorch only for n < 2^32/20")
 	}
 	perm := make([]int, n)
 	for i := range perm {
@@ -209,7 +200,7 @@ func (g *TorchGenerator) Randperm(n int) []int {
 // one in every epoch it validates; that draw moves the next epoch's shuffle,
 // so a faithful emulation calls LoaderBaseSeed once after each validation
 // pass (and once per test pass), besides EpochOrder once per training pass.
-func (g *TorchGenerator) LoaderBaseSeed() int64 {
+func (g *Generator) LoaderBaseSeed() int64 {
 	return g.RandomInt64()
 }
 
@@ -224,8 +215,8 @@ func (g *TorchGenerator) LoaderBaseSeed() int64 {
 //  3. and yields torch.randperm(n, generator) from that new generator.
 //
 // Batch k holds the examples order[k·batch : (k+1)·batch].
-func (g *TorchGenerator) EpochOrder(n int) []int {
+func (g *Generator) EpochOrder(n int) []int {
 	g.LoaderBaseSeed()
 	seed := g.RandomInt64()
-	return NewTorchGenerator(uint64(seed)).Randperm(n)
+	return NewGenerator(uint64(seed)).Randperm(n)
 }
