@@ -15,6 +15,9 @@ import (
 // installs it first; with MNISTFC_XLA_REQUIRED=1, as there, it fails instead).
 func xlaCPUOrSkip(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("compiles XLA graphs for seconds each (make test-xla runs it)")
+	}
 	path, searched := backends.XLACPUPlugin()
 	if path == "" && os.Getenv("MNISTFC_XLA_REQUIRED") == "1" {
 		t.Fatalf("MNISTFC_XLA_REQUIRED=1 but no pjrt_c_api_cpu_plugin.so in %v", searched)

@@ -247,6 +247,9 @@ func TestTrainTorchInit(t *testing.T) {
 // (a graph whose images are computed rather than passed in), so there
 // the losses must agree within 1e-6, relative.
 func TestResidentDataMatchesHostBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four runs on 4000 images")
+	}
 	full := officialData(t)
 	span := func(n int) []int { return identity(n) }
 	data := &Data{Train: full.Train.Subset(span(4000)), Validation: full.Validation.Subset(span(1000)), Test: full.Test.Subset(span(1000))}
