@@ -101,7 +101,7 @@ def main():
     for name in copies:
         text, errors = outputs_text(os.path.join(args.out, f".edit-check-{name}.ipynb"))
         problems += [f"{name}: error output {e}" for e in errors]
-        check = re.search(r"sigmoid check: max \|ours - library\| = (\S+)", text)
+        check = re.search(r"[✓✗] sigmoid: .*?max \|ours - library\| = ([-+\w.]+)", text)
         loss = re.search(r"Train epoch 1: accuracy \S+, loss (\S+)", text)
         acc = re.search(r"Test Accuracy : (\S+)", text)
         if not (check and loss and acc):
