@@ -169,6 +169,19 @@ notebooks-edit-check: notebooks-setup
 notebooks-interrupt-check: notebooks-setup
 	$(NB_ENV) python scripts/check-notebook-interrupt.py
 
+# --- Teaching edition: the student's notebook ----------------------------------
+.PHONY: student student-check
+# Write notebooks/student/mnist_fc.ipynb from the solution, notebooks/mnist_fc.ipynb:
+# solution regions become stubs that panic with TODO, answers "Your answer
+# here", no outputs (scripts/student.py). Commit the result.
+student:
+	python3 scripts/student.py
+
+# Fail when the committed student notebook is not what `make student` writes.
+student-check:
+	python3 scripts/student.py --self-test
+	python3 scripts/student.py --check
+
 # Run $(E2E_NOTEBOOK) in JupyterLab through headless Chromium; screenshot in artifacts/.
 e2e: notebooks-setup node-tools
 	E2E_MIN_IMAGES=$(E2E_MIN_IMAGES) E2E_MIN_FIGURES=$(E2E_MIN_FIGURES) scripts/e2e-notebooks.sh $(E2E_NOTEBOOK)
