@@ -54,7 +54,7 @@ def edited(nb):
     out = json.loads(json.dumps(nb))
     for cell in out["cells"]:
         src = source(cell)
-        m = re.search(r"(?ms)^(//[^\n]*\n)*func sigmoid\(.*?^}\n", src)
+        m = re.search(r"(?ms)^(//[^\n]*\n)*func sigmoid\(.*?^}(?:\n|\Z)", src)
         if cell["cell_type"] == "code" and m:
             cell["source"] = [src[: m.start()] + RELU_SIGMOID + src[m.end():]]
             return out
