@@ -386,13 +386,13 @@ def standalone_page(title, body):
             '<body><main>%s</main></body></html>\n' % (html.escape(title), body))
 
 
-CSV_FIELDS = (["submission", "status", "score", "max_score"] + [x[0] for x in EXERCISES] +
+CSV_FIELDS = (["name", "submission", "status", "score", "max_score"] + [x[0] for x in EXERCISES] +
               ["experiments_run"] + ["accuracy_%s" % q for q in ("2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3")] +
               ["questions_answered", "failed_cells", "seconds", "problems", "report"])
 
 
 def csv_row(r):
-    row = {"submission": r["submission"], "status": r["status"], "score": r.get("score", 0), "max_score": r.get("max_score", len(EXERCISES)),
+    row = {"name": r["name"], "submission": r["submission"], "status": r["status"], "score": r.get("score", 0), "max_score": r.get("max_score", len(EXERCISES)),
            "seconds": r.get("seconds", 0), "problems": " | ".join(r["problems"]), "report": os.path.basename(r.get("html", "")),
            "failed_cells": len(r.get("failed_cells", []))}
     passed = {x["exercise"]: x["passed"] for x in r.get("exercises", [])}
@@ -416,17 +416,16 @@ def write_summary(reports, out_dir):
         w.writeheader()
         for r in reports:
             w.writerow(csv_row(r))
-    rows = [csv_row(r) for r in reports]
     e = lambda v: html.escape(str(v))
-    table = ["<h1>Grades</h1><table><tr>%s</tr>" % "".join("<th>%s</th>" % e(k) for k in CSV_FIELDS)]
-    for row in rows:
-        cells = []
-        for k in CSV_FIELDS:
-            v = row.get(k, "")
-            cells.append('<td><a href="%s">%s</a></td>' % (e(v), e(v)) if k == "report" and v else "<td>%s</td>" % e(v))
+    shown = [k for k in CSV_FIELDS if k not in ("submission", "report")]
+    table = ["<h1>Grades</h1><table><tr>%s</tr>" % "".join("<th>%s</th>" % e(k) for k in shown)]
+    for row in map(csv_row, reports):
+        cells = ['<td><a href="%s" title="%s">%s</a></td>' % (e(row["report"]), e(row["submission"]), e(row["name"]))]
+        cells += ["<td>%s</td>" % e(row.get(k, "")) for k in shown[1:]]
         table.append("<tr>%s</tr>" % "".join(cells))
     table.append("</table>")
-    style = "<style>table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px}</style>"
+    style = ("<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;"
+             "white-space:nowrap}td:last-child{white-space:normal;min-width:40em}</style>")
     with open(os.path.join(out_dir, "summary.html"), "w", encoding="utf-8") as f:
         f.write(standalone_page("Grades", style + "\n".join(table)))
     return path
