@@ -169,6 +169,39 @@ notebooks-edit-check: notebooks-setup
 notebooks-interrupt-check: notebooks-setup
 	$(NB_ENV) python scripts/check-notebook-interrupt.py
 
+# --- Teaching edition: the student's notebook and the grader ----------------
+.PHONY: student student-check grade grade-check
+# What `make grade` grades: students' .ipynb files, or folders of them.
+SUBMISSIONS    ?=
+GRADES_DIR     ?= out/grades
+GRADE_EPOCHS   ?= $(FAST_EPOCHS)
+# Seconds a whole submission may run.
+GRADE_TIMEOUT  ?= 900
+
+# Write notebooks/student/mnist_fc.ipynb from the solution, notebooks/mnist_fc.ipynb:
+# solution regions become stubs that panic with TODO, answers "Your answer
+# here", no outputs (scripts/student.py). Commit the result.
+student:
+	python3 scripts/student.py
+
+# Fail when the committed student notebook is not what `make student` writes.
+student-check:
+	python3 scripts/student.py --self-test
+	python3 scripts/student.py --check
+
+# Grade $(SUBMISSIONS), each in a new kernel with MNISTFC_EPOCHS=$(GRADE_EPOCHS):
+# $(GRADES_DIR)/<name>.json, .html and .ipynb, summary.csv and summary.html.
+grade: notebooks-setup node-tools
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/ (or .ipynb files)" >&2; exit 2; }
+	$(NB_ENV) python scripts/grade.py --epochs $(GRADE_EPOCHS) --timeout $(GRADE_TIMEOUT) --out $(GRADES_DIR) $(SUBMISSIONS)
+
+# The grader on real runs (scripts/check-grader.py, 1 epoch): the solution gets
+# full marks, the student's notebook zero, one exercise exactly one; not JSON,
+# code that does not compile or panics, and the time limit get their lines.
+grade-check: notebooks-setup node-tools xla-cpu
+	$(NB_ENV) python scripts/grade.py --self-test
+	$(NB_ENV) python scripts/check-grader.py
+
 # Run $(E2E_NOTEBOOK) in JupyterLab through headless Chromium; screenshot in artifacts/.
 e2e: notebooks-setup node-tools
 	E2E_MIN_IMAGES=$(E2E_MIN_IMAGES) E2E_MIN_FIGURES=$(E2E_MIN_FIGURES) scripts/e2e-notebooks.sh $(E2E_NOTEBOOK)

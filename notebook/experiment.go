@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -16,10 +17,15 @@ import (
 )
 
 // Must returns v, or prints err and ends the cell's program with status 1
-// (which also stops a headless run of the notebook).
+// (which also stops a headless run of the notebook). A panic of the
+// notebook's own function is printed as what it panicked with.
 func Must[T any](v T, err error) T {
 	if err != nil {
 		gonbui.Sync()
+		var sp *studentPanic
+		if errors.As(err, &sp) {
+			err = errors.New(reason(err))
+		}
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		os.Exit(1)
 	}
@@ -29,7 +35,7 @@ func Must[T any](v T, err error) T {
 // Exec builds the graph of fn (a function of *graph.Node values), runs it
 // once on the notebooks' backend with args and returns its one output.
 func Exec[F graph.ExecGraphFnOneOutput](fn F, args ...any) *tensors.Tensor {
-	return Must(graph.ExecOnce(Backend(), fn, args...))
+	return Must(graph.ExecOnce(Backend(), safeFn(fn), args...))
 }
 
 // Compare prints the largest absolute difference between our result and
@@ -128,6 +134,7 @@ func key(cfg mnistfc.Config, net mnistfc.Network, opts []RunOption) (string, *ru
 }
 
 func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opts []RunOption) *mnistfc.Result {
+	net = safe(net)
 	if cfg.Backend == "" {
 		cfg.Backend = BackendName()
 	}
@@ -198,7 +205,7 @@ func Kept(cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) (*mnistfc.
 	if cfg.Backend == "" {
 		cfg.Backend = BackendName()
 	}
-	fingerprint, _ := key(cfg, net, opts)
+	fingerprint, _ := key(cfg, safe(net), opts)
 	k, ok := loadRun(fingerprint)
 	if !ok {
 		return nil, false
@@ -208,16 +215,23 @@ func Kept(cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) (*mnistfc.
 
 // Evaluate returns the loss and accuracy of m on d, on the notebooks' backend.
 func Evaluate(m *mnistfc.Model, d *mnistfc.Dataset) (loss, acc float64) {
-	loss, acc, err := m.Evaluate(d, BackendName())
+	loss, acc, err := guarded(m).Evaluate(d, BackendName())
 	Must(0, err)
 	return loss, acc
 }
 
 // Probabilities returns the class probabilities m gives every example of d.
 func Probabilities(m *mnistfc.Model, d *mnistfc.Dataset) []float32 {
-	_, probs, err := m.Predict(d, BackendName())
+	_, probs, err := guarded(m).Predict(d, BackendName())
 	Must(0, err)
 	return probs
+}
+
+// guarded returns a copy of m whose network's functions are guarded.
+func guarded(m *mnistfc.Model) *mnistfc.Model {
+	c := *m
+	c.Network = safe(m.Network)
+	return &c
 }
 
 // WeightChange returns the mean absolute change of each pixel's first-layer

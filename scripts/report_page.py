@@ -181,16 +181,16 @@ def toc_html(page, max_level=4):
             % "".join(out))
 
 
-def add_header(page, stamp, code_mode):
-    """Inserts the run stamp, the code switch and the table of contents right
-    after <main>; returns the new page."""
+def add_header(page, stamp, code_mode, extra=""):
+    """Inserts extra (HTML), the run stamp, the code switch and the table of
+    contents right after <main>; returns the new page."""
     page = _unique_ids(page)
     toggle = ""
     if code_mode == "fold":
         toggle = ('<p class="mnistfc-code-switch">Code is folded: click <i>code</i> above a cell to show it, or '
                   '<button type="button" onclick="mnistfcCode(true)">show all code</button> '
                   '<button type="button" onclick="mnistfcCode(false)">hide all code</button></p>')
-    header = '<header class="mnistfc-header">%s%s%s</header>' % (stamp_html(stamp), toggle, toc_html(page))
+    header = '<header class="mnistfc-header">%s%s%s%s</header>' % (extra, stamp_html(stamp), toggle, toc_html(page))
     i = page.find("<main>")
     if i < 0:
         raise ValueError("no <main> in the page")

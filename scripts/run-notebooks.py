@@ -109,8 +109,9 @@ def html_exporter(code="fold"):
                         exclude_input=hide, exclude_input_prompt=hide)
 
 
-def write_html(nb, name, nb_dir, out_dir, code, max_mb):
-    """Writes out_dir/name.html from the executed notebook nb; returns problems."""
+def write_html(nb, name, nb_dir, out_dir, code, max_mb, extra_header=""):
+    """Writes out_dir/name.html from the executed notebook nb, with
+    extra_header (HTML) at the top; returns problems."""
     global _KATEX
     if _KATEX is None:
         try:
@@ -121,7 +122,7 @@ def write_html(nb, name, nb_dir, out_dir, code, max_mb):
     resources = {"metadata": {"path": nb_dir, "name": name},
                  "mnistfc": {"code": code, "katex_css": css, "katex_js": js, "katex_version": report_page.katex_version()}}
     body, _ = html_exporter(code).from_notebook_node(with_lexer(nb), resources=resources)
-    body = report_page.add_header(body, nb.metadata.get("mnistfc_run"), code)
+    body = report_page.add_header(body, nb.metadata.get("mnistfc_run"), code, extra_header)
     page = os.path.join(out_dir, name + ".html")
     with open(page, "w", encoding="utf-8") as f:
         f.write(body)
@@ -136,10 +137,13 @@ def write_html(nb, name, nb_dir, out_dir, code, max_mb):
     return problems
 
 
-def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
-    """Executes one notebook; returns a list of problems (strings)."""
+def run_one(path, out_dir, timeout, html, code="fold", max_mb=5, cwd=None, deadline=None):
+    """Executes one notebook; returns a list of problems (strings). Its cells
+    run in cwd (default: the notebook's folder); with deadline (a
+    time.monotonic() value) the execution stops with a CellTimeoutError
+    problem when the cell under way reaches it."""
     name = os.path.splitext(os.path.basename(path))[0]
-    nb_dir = os.path.dirname(os.path.abspath(path))
+    nb_dir = cwd or os.path.dirname(os.path.abspath(path))
     nb = nbformat.read(path, as_version=4)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
     problems = []
@@ -168,7 +172,8 @@ def run_one(path, out_dir, timeout, html, code="fold", max_mb=5):
             name, cell_index + 1, cell.get("execution_count"), status,
             time.monotonic() - cell_start.get(cell_index, start), first[:60]), flush=True)
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, allow_errors=True,
+    until_deadline = (lambda cell: max(1, min(timeout, int(deadline - time.monotonic()) + 1))) if deadline else None
+    client = NotebookClient(nb, timeout=timeout, timeout_func=until_deadline, kernel_name=kernel, allow_errors=True,
                             resources={"metadata": {"path": nb_dir}},
                             on_cell_execute=on_execute, on_cell_executed=on_executed)
     try:

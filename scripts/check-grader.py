@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Checks the grader, scripts/grade.py, on real runs of the student's notebook.
+
+Usage (with the venv of scripts/setup-notebooks.sh, as `make grade-check` does):
+    check-grader.py [--out out/grade-check]
+
+It grades, with one epoch per experiment (--epochs 1):
+
+  1. the solution notebook, with its experiments: every exercise passes (full
+     marks), the seven experiments report a test accuracy, the ten
+     questions have answers; exit status 0;
+  2. up to the last check cell (--until-checks):
+     * the untouched student notebook: every check fails, each with the
+       message of its stub ("... is not written yet"); no answers;
+     * the student notebook with only sigmoid written (the solution's cell),
+       one answer, and a check cell edited to print a false ✓: exactly the
+       sigmoid exercise passes, one answer counts, the check cell is restored;
+     * the student notebook with a cell that does not compile and one that
+       panics: the report has a line for each;
+     * a file that is not JSON: a line saying so, nothing runs;
+     and the grader's exit status is 1;
+  3. the student notebook with a cell that never ends, within --timeout 20:
+     a time-limit line, exit status 1, and no process of that cell left.
+
+No grader output may hold a Python traceback. It fails (exit status 1),
+saying what differs, otherwise.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOLUTION = os.path.join(ROOT, "notebooks", "mnist_fc.ipynb")
+STUDENT = os.path.join(ROOT, "notebooks", "student", "mnist_fc.ipynb")
+EXERCISES = ["sigmoid", "softmax", "cross-entropy", "accuracy", "forward", "training"]
+
+problems = []
+
+
+def expect(ok, what):
+    if not ok:
+        problems.append(what)
+        print("check-grader: FAIL: " + what, file=sys.stderr)
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def cell(nb, cid):
+    return next(c for c in nb["cells"] if c["id"] == cid)
+
+
+def code_cell(cid, source):
+    return {"cell_type": "code", "execution_count": None, "id": cid, "metadata": {}, "outputs": [], "source": source}
+
+
+def write(folder, name, nb):
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(nb if isinstance(nb, str) else json.dumps(nb, indent=1, ensure_ascii=False))
+    return path
+
+
+def grade(out, *args):
+    """Runs the grader; returns (exit status, output, seconds)."""
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "grade.py"), "--epochs", "1", "--out", out, *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.monotonic() - start
+    expect("Traceback (most recent call last)" not in run.stdout, "the grader printed a Python traceback:\n" + run.stdout[-3000:])
+    print("\n".join(l for l in run.stdout.splitlines() if l.startswith("grade: ")))
+    return run.returncode, run.stdout, seconds
+
+
+def cell_processes():
+    """pid -> command line of the processes that run GoNB cells."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if re.search(r"/gonb_\w+/gonb_\w+", cmd):
+            found[pid] = cmd
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=os.path.join(ROOT, "out", "grade-check"))
+    args = parser.parse_args()
+    solution, student = load(SOLUTION), load(STUDENT)
+    subs = tempfile.mkdtemp(prefix="mnistfc-submissions-")
+
+    # One exercise: the solution's sigmoid cell, one answer, a forged check cell.
+    one = json.loads(json.dumps(student))
+    sigmoid_id = next(c["id"] for c in student["cells"] if 'panic("TODO: write sigmoid")' in "".join(c["source"]))
+    cell(one, sigmoid_id)["source"] = [l for l in cell(solution, sigmoid_id)["source"] if "SOLUTION" not in l]
+    cell(one, "check-softmax")["source"] = ['%%\nfmt.Println("✓ softmax: trust me")']
+    q1 = next(c for c in one["cells"] if "## Question 1:" in "".join(c["source"]))
+    q1["source"] = ["## Question 1: What are the problems with sigmoid?\n\n<!-- BEGIN ANSWER -->\n\n",
+                    "**Answer.** It saturates: its gradient vanishes for large |x|.\n\n<!-- END ANSWER -->"]
+    # A cell that does not compile, and one that panics.
+    broken = json.loads(json.dumps(student))
+    accuracy_cell = next(c for c in broken["cells"] if 'panic("TODO: write accuracy")' in "".join(c["source"]))
+    accuracy_cell["source"] = ["".join(accuracy_cell["source"]).replace('panic("TODO: write accuracy")', 'return "all of them"')]
+    at = broken["cells"].index(accuracy_cell)
+    broken["cells"].insert(at + 2, code_cell("student-panic", '%%\nvar counts []int\nfmt.Println(counts[3])'))
+    # A cell that never ends.
+    endless = json.loads(json.dumps(student))
+    endless["cells"].insert(endless["cells"].index(cell(endless, sigmoid_id)) + 1, code_cell("endless", "%%\nfor {\n}"))
+
+    paths = {name: write(subs, name + ".ipynb", nb) for name, nb in (
+        ("solution", solution), ("student", student), ("one-exercise", one), ("broken-code", broken), ("endless", endless),
+        ("not-json", "{ this is not a notebook"))}
+
+    # 1. The solution, with its experiments.
+    status, output, seconds = grade(os.path.join(args.out, "full"), paths["solution"])
+    print("check-grader: solution graded in %.0f s" % seconds)
+    r = load(os.path.join(args.out, "full", "solution.json"))
+    expect(status == 0, "solution: exit status %d, want 0" % status)
+    expect((r["status"], r["score"], r["max_score"]) == ("graded", 6, 6), "solution: %s, %d of %d exercises, want full marks: %s" % (
+        r["status"], r["score"], r["max_score"], [c for c in r["checks"] if not c["passed"]]))
+    accs = [x["test_accuracy"] for x in r["experiments"]]
+    expect(len(accs) == 7 and all(a is not None and 0 <= a <= 1 for a in accs), "solution: experiments' accuracies %s" % accs)
+    expect(sum(q["answered"] for q in r["questions"]) == 10, "solution: %d questions answered, want 10" % sum(q["answered"] for q in r["questions"]))
+    expect(r["problems"] == [], "solution: problems %s" % r["problems"])
+    with open(os.path.join(args.out, "full", "solution.html"), encoding="utf-8") as f:
+        page = f.read()
+    expect("Grade of solution: 6 of 6 exercises" in page and "http://" not in page.split("<main>")[0][-2000:],
+           "solution.html lacks its grade")
+
+    # 2. Up to the checks: the student's notebook as handed out, one exercise, broken code, not JSON.
+    out = os.path.join(args.out, "checks")
+    status, output, seconds = grade(out, "--until-checks", paths["student"], paths["one-exercise"], paths["broken-code"], paths["not-json"])
+    print("check-grader: 4 submissions graded up to the checks in %.0f s" % seconds)
+    expect(status == 1, "exit status %d, want 1 (not JSON, broken code)" % status)
+    r = load(os.path.join(out, "student.json"))
+    expect(r["score"] == 0 and not any(x["passed"] for x in r["exercises"]), "student: %d exercises pass, want 0" % r["score"])
+    for c in r["checks"]:
+        expect(not c["passed"] and "is not written yet" in c["message"], "student: check %s: %s" % (c["check"], c["message"]))
+    expect(sum(q["answered"] for q in r["questions"]) == 0, "student: answers counted")
+    expect(r["problems"] == [], "student: problems %s" % r["problems"])
+    r = load(os.path.join(out, "one-exercise.json"))
+    passed = [x["exercise"] for x in r["exercises"] if x["passed"]]
+    expect(passed == ["sigmoid"] and r["score"] == 1, "one exercise: %s pass, want only sigmoid" % passed)
+    expect([q["question"] for q in r["questions"] if q["answered"]] == ["1"], "one exercise: answers %s" % r["questions"])
+    expect(any("check-softmax" in n and "edited" in n for n in r["notes"]), "one exercise: no note on the restored check cell: %s" % r["notes"])
+    r = load(os.path.join(out, "broken-code.json"))
+    expect(any("does not compile" in p and "cannot use" in p for p in r["problems"]), "broken code: no compile line: %s" % r["problems"])
+    expect(any("panics: runtime error: index out of range [3]" in p for p in r["problems"]), "broken code: no panic line: %s" % r["problems"])
+    r = load(os.path.join(out, "not-json.json"))
+    expect(r["status"] == "not-json" and "not JSON" in r["problems"][0], "not JSON: %s" % r["problems"])
+    with open(os.path.join(out, "summary.csv"), encoding="utf-8") as f:
+        rows = {row["submission"]: row for row in csv.DictReader(f)}
+    expect(len(rows) == 4 and rows[paths["one-exercise"]]["sigmoid"] == "1" and rows[paths["one-exercise"]]["score"] == "1",
+           "summary.csv: %s" % rows)
+
+    # 3. The time limit.
+    before = cell_processes()
+    status, output, seconds = grade(os.path.join(args.out, "timeout"), "--until-checks", "--timeout", "20", paths["endless"])
+    print("check-grader: endless notebook stopped in %.0f s" % seconds)
+    r = load(os.path.join(args.out, "timeout", "endless.json"))
+    expect(status == 1 and r["status"] == "time-limit" and "time limit of 20 s" in r["problems"][0], "endless: %s %s" % (status, r["problems"]))
+    expect(seconds < 90, "endless: the grader took %.0f s with --timeout 20" % seconds)
+    time.sleep(2)
+    left = {p: c for p, c in cell_processes().items() if p not in before}
+    expect(not left, "endless: processes of its cells are still running: %s" % left)
+
+    if problems:
+        print("check-grader: %d problem(s)" % len(problems), file=sys.stderr)
+        sys.exit(1)
+    print("check-grader: the grader gives the solution full marks, the student's notebook zero, one exercise exactly one; "
+          "not JSON, broken code and the time limit each get their line")
+
+
+if __name__ == "__main__":
+    main()

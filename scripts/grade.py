@@ -1,0 +1,747 @@
+#!/usr/bin/env python3
+"""Grades students' notebooks of the assignment: runs each in a fresh kernel
+and writes a grade report.
+
+Usage (with the venv of scripts/setup-notebooks.sh, as `make grade` does):
+    grade.py [--out DIR] [--epochs N] [--timeout S] [--until-checks] SUBMISSION...
+    grade.py --self-test
+
+A SUBMISSION is a student's .ipynb file, or a folder: every .ipynb under it
+(.ipynb_checkpoints left out). Each is graded on its own, one after the
+other:
+
+  * it is read as a notebook (a file that is not JSON, or not a notebook,
+    gets a line saying so, and nothing runs);
+  * the grader takes the submission's cells, without their outputs (what
+    counts is what its code computes now), and puts back the cells it owns,
+    as the student's notebook (--reference, notebooks/student/mnist_fc.ipynb)
+    has them: the setup cell and the check cells (matched by cell id; an
+    edited one is restored, a deleted one inserted, and the report says so);
+  * it runs them all in a new GoNB kernel, in the student notebook's folder,
+    with MNISTFC_EPOCHS=N (the fast profile, --epochs, default 2), in a new,
+    empty folder of kept runs, within --timeout seconds for the whole
+    notebook (default 900); a cell that fails does not stop the run.
+    --until-checks stops after the last check cell (no experiments);
+  * it reads the executed notebook: every check's ✓ or ✗ line with its
+    message, the exercises they grade (sigmoid, softmax, cross-entropy,
+    accuracy, the forward pass, and "the network trains": the gradient and
+    one epoch of training), the test accuracy of each of the seven
+    experiments, which questions have an answer other than the placeholder,
+    and the cells that do not compile, panic or fail.
+
+For each submission NAME it writes DIR/NAME.json (the grade), DIR/NAME.ipynb
+(the executed notebook) and DIR/NAME.html (self-contained: the grade at the
+top, then the executed notebook with its code shown, as scripts/run-notebooks.py
+builds reports); then DIR/summary.csv (one row per submission) and
+DIR/summary.html (the same table, linking the pages).
+
+Exit status: 0 when every submission was graded; 1 when one is not JSON or
+not a notebook, ran into the time limit, stopped its kernel, or has a cell
+that does not compile or panics (its report says which); 2 on a usage error.
+The grader does not sandbox: a submission's code runs with the rights of
+the user who grades.
+"""
+
+import argparse
+import contextlib
+import copy
+import csv
+import datetime
+import html
+import importlib.util
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import student  # noqa: E402  (scripts/student.py)
+
+REFERENCE = os.path.join(ROOT, "notebooks", "student", "mnist_fc.ipynb")
+
+# The checks of the notebook package, by function, and the exercises they grade.
+CHECKS = {"CheckSigmoid": "sigmoid", "CheckSoftmax": "softmax", "CheckCrossEntropy": "cross-entropy",
+          "CheckAccuracy": "accuracy", "CheckForward": "forward", "CheckGradient": "gradient", "CheckTraining": "training"}
+EXERCISES = [
+    ("sigmoid", "sigmoid", ["sigmoid"]),
+    ("softmax", "softmax", ["softmax"]),
+    ("cross-entropy", "crossEntropy", ["cross-entropy"]),
+    ("accuracy", "accuracy", ["accuracy"]),
+    ("forward", "the forward pass", ["forward"]),
+    ("training", "the network trains", ["gradient", "training"]),
+]
+CHECK_CALL_RE = re.compile(r"\bnotebook\.(Check\w+)\(")
+CHECK_LINE_RE = re.compile(r"^([✓✗]) ([\w-]+): (.*)$", re.M)
+EXPERIMENT_RE = re.compile(r"^\s*experiment\(\s*(\d+)\s*,\s*([-+\d.eE]+)\s*\)", re.M)
+QUESTION_RE = re.compile(r"^#+\s*Question\s+([\d.]+)\s*:?\s*(.*?)\s*$", re.M)
+ACCURACY_RE = re.compile(r"Test Accuracy : ([\d.]+)")
+COMPILE_RE = re.compile(r"main\.go:\d+:\d+: (.+)")
+
+
+def text(value):
+    return "".join(value) if isinstance(value, list) else (value or "")
+
+
+def first_code_line(source):
+    return next((l.strip() for l in source.splitlines()
+                 if l.strip() and l.strip() not in ("%%", "%main") and not l.strip().startswith("//")), "")
+
+
+def load_runner():
+    """scripts/run-notebooks.py as a module."""
+    spec = importlib.util.spec_from_file_location("run_notebooks", os.path.join(ROOT, "scripts", "run-notebooks.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# --- What the grader knows of the student's notebook ---------------------------
+
+class Reference:
+    """The cells of the student's notebook that the grader owns (the setup
+    cell and the check cells), its experiments and its questions."""
+
+    def __init__(self, path):
+        with open(path, encoding="utf-8") as f:
+            self.nb = json.load(f)
+        self.path = path
+        self.dir = os.path.dirname(os.path.abspath(path))
+        cells = self.nb["cells"]
+        self.order = [c["id"] for c in cells]
+        self.owned = {}      # id -> source
+        self.checks = []     # (id, [check names])
+        self.experiments = []  # (id, question)
+        self.questions = []  # (id, label, title)
+        setup = next(c for c in cells if c["cell_type"] == "code")
+        self.owned[setup["id"]] = text(setup["source"])
+        question = None
+        for i, c in enumerate(cells):
+            source = text(c["source"])
+            if c["cell_type"] == "code" and "check" in c.get("metadata", {}).get("tags", []):
+                self.owned[c["id"]] = source
+                self.checks.append((c["id"], [CHECKS[f] for f in CHECK_CALL_RE.findall(source) if f in CHECKS]))
+            elif c["cell_type"] == "code" and EXPERIMENT_RE.search(source):
+                later = (QUESTION_RE.search(text(d["source"])) for d in cells[i + 1:] if d["cell_type"] == "markdown")
+                label = next((m.group(1) for m in later if m), "?")
+                self.experiments.append((c["id"], label))
+            elif c["cell_type"] == "markdown":
+                m = QUESTION_RE.search(source)
+                if m:
+                    question = m.groups()
+                if student.answer_text(source) is not None and question:
+                    self.questions.append((c["id"],) + question)
+        if not self.checks:
+            raise ValueError("%s has no check cells (tag \"check\"): run `make student`" % path)
+
+    def check_names(self):
+        return [n for _, names in self.checks for n in names]
+
+
+# --- Reading and preparing a submission --------------------------------------------
+
+class NotGradable(Exception):
+    """A submission that cannot be run: status and message."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def load_submission(path):
+    """Returns the submission as an nbformat v4 notebook, or raises NotGradable."""
+    import nbformat
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise NotGradable("not-json", "cannot read it as text: %s" % e)
+    try:
+        data = json.loads(raw)
+    except ValueError as e:
+        raise NotGradable("not-json", "not a notebook: it is not JSON (%s)" % e)
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat"), int):
+        raise NotGradable("not-a-notebook", "not a notebook: JSON without \"cells\" and \"nbformat\"")
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            nb = nbformat.reads(raw, as_version=4)
+    except Exception as e:  # nbformat raises many kinds on a broken file.
+        raise NotGradable("not-a-notebook", "not a notebook: %s" % (str(e).splitlines() or [type(e).__name__])[0])
+    for i, cell in enumerate(nb.cells):
+        if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source", ""), (str, list)):
+            raise NotGradable("not-a-notebook", "not a notebook: cell %d is not a code, markdown or raw cell" % (i + 1))
+        cell["source"] = text(cell.get("source"))
+        if not cell.get("id"):
+            cell["id"] = "cell-%d" % (i + 1)
+    return nb
+
+
+def prepare(nb, ref, until_checks=False):
+    """Returns the notebook to run: the submission's cells without outputs,
+    with the grader's own cells as the reference has them; and notes on what
+    was restored."""
+    import nbformat
+
+    notes = []
+    ids = [c["id"] for c in nb.cells]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)
+        want = ref.owned.get(cell["id"])
+        if want is not None and (cell.cell_type != "code" or cell.source != want):
+            notes.append("cell %s (%s) was edited: the grader ran the original" % (cell["id"], first_code_line(want)))
+            nb.cells[nb.cells.index(cell)] = nbformat.v4.new_code_cell(want, id=cell["id"])
+    for cid, source in ref.owned.items():
+        if cid in ids:
+            continue
+        before = ref.order[:ref.order.index(cid)]
+        present = [i for i, c in enumerate(nb.cells) if c["id"] in before]
+        nb.cells.insert(present[-1] + 1 if present else 0, nbformat.v4.new_code_cell(source, id=cid))
+        ids.insert(0, cid)
+        notes.append("cell %s (%s) was missing: the grader ran the original" % (cid, first_code_line(source)))
+    nb.metadata["kernelspec"] = ref.nb["metadata"]["kernelspec"]
+    if until_checks:
+        last = max(i for i, c in enumerate(nb.cells) if c["id"] in dict(ref.checks))
+        del nb.cells[last + 1:]
+    return nb, notes
+
+
+# --- Reading the executed notebook ------------------------------------------------
+
+def outputs(cell, kind=None):
+    """The text of a cell's stream outputs (stdout and stderr, or only kind)."""
+    return "".join(text(o.get("text")) for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and (kind is None or o.get("name") == kind))
+
+
+def one_line(s, limit=300):
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[:limit - 3] + "..."
+
+
+def cell_failure(cell):
+    """(kind, message) for a code cell that failed: "build" (does not
+    compile), "panic", or "error"; None when it ran."""
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not errors:
+        return None
+    value = text(errors[0].get("evalue"))
+    stderr = outputs(cell, "stderr")
+    compile_errors = COMPILE_RE.findall(value)
+    if value.lstrip().startswith("# ") or compile_errors:
+        return "build", one_line("; ".join(dict.fromkeys(compile_errors)) or value)
+    m = re.search(r"^panic: (.*?)(?:\n\s*\ngoroutine |\ngoroutine |\Z)", stderr, re.M | re.S)
+    if m:
+        return "panic", one_line(m.group(1))
+    said = re.findall(r"^error: (.*)$", stderr, re.M)
+    return "error", one_line(said[-1] if said else value)
+
+
+def answered(answer, reference_answer):
+    """Whether an answer says something else than the placeholder."""
+    def norm(s):
+        s = re.sub(r"[*_`]", "", s or "")
+        s = re.sub(r"^\s*Answer[^.:]*[.:]", "", s.strip())
+        return " ".join(s.split()).lower()
+    return bool(norm(answer)) and norm(answer) != norm(reference_answer) and norm(answer) != norm(student.PLACEHOLDER)
+
+
+def grade_notebook(executed, submitted, ref, until_checks=False):
+    """The grade of an executed notebook (nbformat), its submission before
+    running (for the answers) and the reference."""
+    cells = {c["id"]: (i, c) for i, c in enumerate(executed.cells, start=1)}
+    failures = []
+    for i, cell in enumerate(executed.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        f = cell_failure(cell)
+        if f:
+            failures.append({"cell": i, "id": cell["id"], "code": first_code_line(text(cell.source))[:80], "kind": f[0], "message": f[1]})
+        elif text(cell.source).strip() and cell.get("execution_count") is None:
+            failures.append({"cell": i, "id": cell["id"], "code": first_code_line(text(cell.source))[:80], "kind": "not run",
+                             "message": "not run: the execution stopped before it"})
+    failed = {f["id"]: f for f in failures}
+    checks = []
+    for cid, names in ref.checks:
+        index, cell = cells.get(cid, (None, None))
+        said = {m[1]: (m[0] == "✓", m[2]) for m in CHECK_LINE_RE.findall(outputs(cell, "stdout"))} if cell else {}
+        for name in names:
+            if name in said:
+                ok, message = said[name]
+            elif cid in failed:
+                ok, message = False, "the check did not run: %s" % failed[cid]["message"]
+            else:
+                ok, message = False, "the check printed no result"
+            checks.append({"check": name, "passed": ok, "message": message, "cell": index})
+    by_check = {c["check"]: c for c in checks}
+    exercises = [{"exercise": name, "title": title, "checks": parts,
+                  "passed": all(by_check.get(p, {}).get("passed") for p in parts)} for name, title, parts in EXERCISES]
+    experiments = []
+    submitted_cells = {c["id"]: c for c in submitted.cells}
+    for cid, question in ref.experiments:
+        index, cell = cells.get(cid, (None, None))
+        entry = {"question": question, "cell": index, "hidden": None, "lr": None, "test_accuracy": None, "problem": ""}
+        m = EXPERIMENT_RE.search(text(submitted_cells[cid].source)) if cid in submitted_cells else None
+        if m:
+            entry["hidden"], entry["lr"] = int(m.group(1)), float(m.group(2))
+        acc = ACCURACY_RE.search(outputs(cell, "stdout")) if cell else None
+        if acc:
+            entry["test_accuracy"] = float(acc.group(1))
+        elif until_checks:
+            entry["problem"] = "not run (--until-checks)"
+        elif cid not in submitted_cells:
+            entry["problem"] = "the experiment's cell is missing"
+        else:
+            entry["problem"] = failed[cid]["message"] if cid in failed else "no test accuracy in its output"
+        experiments.append(entry)
+    questions = []
+    ref_cells = {c["id"]: c for c in ref.nb["cells"]}
+    for cid, label, title in ref.questions:
+        ref_answer = student.answer_text(text(ref_cells[cid]["source"]))
+        cell = submitted_cells.get(cid)
+        answer = student.answer_text(text(cell.source)) if cell is not None else None
+        if cell is not None and answer is None:  # The markers are gone: the cell without its heading.
+            answer = "\n".join(l for l in text(cell.source).splitlines() if not l.lstrip().startswith("#"))
+        questions.append({"question": label, "title": title, "answered": answered(answer, ref_answer),
+                          "words": len((answer or "").split()) if answered(answer, ref_answer) else 0,
+                          "answer": answer if answered(answer, ref_answer) else "",
+                          "problem": "" if cell is not None else "the question's cell is missing"})
+    return {"score": sum(e["passed"] for e in exercises), "max_score": len(exercises), "exercises": exercises, "checks": checks,
+            "experiments": experiments, "questions": questions, "failed_cells": failures}
+
+
+def problems_of(report):
+    """The lines that make the grader's exit status 1."""
+    lines = []
+    if report["status"] != "graded":
+        lines.append(report["message"])
+    for kind, says in (("build", "does not compile"), ("panic", "panics")):
+        grouped = {}
+        for f in report.get("failed_cells", []):
+            if f["kind"] == kind:
+                grouped.setdefault(f["message"], []).append(str(f["cell"]))
+        for message, where in grouped.items():
+            lines.append("cell%s %s %s: %s" % ("s" if len(where) > 1 else "", ", ".join(where), says if len(where) == 1 else
+                                               {"does not compile": "do not compile", "panics": "panic"}[says], message))
+    return lines
+
+
+# --- Reports --------------------------------------------------------------------------
+
+STYLE = """<style>
+.mnistfc-grade{border:2px solid #444;border-radius:6px;padding:0.6em 1.2em;margin:1em 0;font-family:sans-serif}
+.mnistfc-grade table{border-collapse:collapse;margin:0.5em 0}
+.mnistfc-grade td,.mnistfc-grade th{border:1px solid #bbb;padding:2px 8px;text-align:left;vertical-align:top}
+.mnistfc-grade .pass{color:#067d17}.mnistfc-grade .fail{color:#b00020}
+.mnistfc-grade .problem{color:#b00020;font-weight:bold}
+</style>"""
+
+
+def grade_html(r):
+    """The grade of report r as an HTML section."""
+    e = lambda v: html.escape(str(v))
+    mark = lambda ok: '<span class="pass">✓</span>' if ok else '<span class="fail">✗</span>'
+    out = [STYLE, '<section class="mnistfc-grade" id="grade">']
+    verdict = "%d of %d exercises" % (r["score"], r["max_score"]) if r["status"] == "graded" else r["status"]
+    out.append("<h2>Grade of %s: %s</h2>" % (e(r["name"]), e(verdict)))
+    out += ['<p class="problem">%s</p>' % e(p) for p in r["problems"]]
+    if r["status"] != "not-json" and r["status"] != "not-a-notebook" and r["status"] != "grader-error":
+        out.append("<p>%s</p>" % e(counts(r)))
+    if r.get("exercises"):
+        by_check = {c["check"]: c for c in r["checks"]}
+        out.append("<table><tr><th>exercise</th><th></th><th>check</th><th>message</th></tr>")
+        for x in r["exercises"]:
+            for k, part in enumerate(x["checks"]):
+                c = by_check.get(part, {"passed": False, "message": "no such check"})
+                head = ('<td rowspan="%d">%s</td><td rowspan="%d">%s</td>' % (len(x["checks"]), e(x["title"]), len(x["checks"]), mark(x["passed"]))
+                        if k == 0 else "")
+                out.append("<tr>%s<td>%s %s</td><td>%s</td></tr>" % (head, mark(c["passed"]), e(part), e(c["message"])))
+        out.append("</table><table><tr><th>experiment</th><th>hidden</th><th>lr</th><th>test accuracy</th></tr>")
+        for x in r["experiments"]:
+            acc = "%.4f" % x["test_accuracy"] if x["test_accuracy"] is not None else e(x["problem"])
+            out.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+                e(x["question"]), e(x["hidden"] if x["hidden"] is not None else ""), e(x["lr"] if x["lr"] is not None else ""), acc))
+        out.append("</table><table><tr><th>question</th><th></th><th>words</th></tr>")
+        for q in r["questions"]:
+            out.append("<tr><td>%s: %s</td><td>%s</td><td>%s</td></tr>" % (e(q["question"]), e(q["title"]), mark(q["answered"]),
+                                                                          e(q["words"] or q["problem"] or "")))
+        out.append("</table>")
+        failed = [f for f in r["failed_cells"]]
+        if failed:
+            out.append("<p>Cells that failed:</p><ul>%s</ul>" % "".join(
+                "<li>cell %s <code>%s</code>: %s: %s</li>" % (f["cell"], e(f["code"]), e(f["kind"]), e(f["message"])) for f in failed))
+    out += ["<p>%s</p>" % e(n) for n in r.get("notes", [])]
+    out.append("<p>%s</p></section>" % e(r["run"]))
+    return "\n".join(out)
+
+
+def standalone_page(title, body):
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>%s</title></head>'
+            '<body><main>%s</main></body></html>\n' % (html.escape(title), body))
+
+
+CSV_FIELDS = (["name", "submission", "status", "score", "max_score"] + [x[0] for x in EXERCISES] +
+              ["experiments_run"] + ["accuracy_%s" % q for q in ("2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3")] +
+              ["questions_answered", "failed_cells", "seconds", "problems", "report"])
+
+
+def csv_row(r):
+    row = {"name": r["name"], "submission": r["submission"], "status": r["status"], "score": r.get("score", 0), "max_score": r.get("max_score", len(EXERCISES)),
+           "seconds": r.get("seconds", 0), "problems": " | ".join(r["problems"]), "report": os.path.basename(r.get("html", "")),
+           "failed_cells": len(r.get("failed_cells", []))}
+    passed = {x["exercise"]: x["passed"] for x in r.get("exercises", [])}
+    for name, _, _ in EXERCISES:
+        row[name] = int(bool(passed.get(name)))
+    runs = [x for x in r.get("experiments", []) if x["test_accuracy"] is not None]
+    row["experiments_run"] = "%d/%d" % (len(runs), len(r.get("experiments", [])) or 7)
+    for x in r.get("experiments", []):
+        key = "accuracy_%s" % x["question"]
+        if key in CSV_FIELDS:
+            row[key] = "" if x["test_accuracy"] is None else "%.4f" % x["test_accuracy"]
+    qs = r.get("questions", [])
+    row["questions_answered"] = "%d/%d" % (sum(q["answered"] for q in qs), len(qs) or 10)
+    return row
+
+
+def write_summary(reports, out_dir):
+    path = os.path.join(out_dir, "summary.csv")
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in reports:
+            w.writerow(csv_row(r))
+    e = lambda v: html.escape(str(v))
+    shown = [k for k in CSV_FIELDS if k not in ("submission", "report")]
+    table = ["<h1>Grades</h1><table><tr>%s</tr>" % "".join("<th>%s</th>" % e(k) for k in shown)]
+    for row in map(csv_row, reports):
+        cells = ['<td><a href="%s" title="%s">%s</a></td>' % (e(row["report"]), e(row["submission"]), e(row["name"]))]
+        cells += ["<td>%s</td>" % e(row.get(k, "")) for k in shown[1:]]
+        table.append("<tr>%s</tr>" % "".join(cells))
+    table.append("</table>")
+    style = ("<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;"
+             "white-space:nowrap}td:last-child{white-space:normal;min-width:40em}</style>")
+    with open(os.path.join(out_dir, "summary.html"), "w", encoding="utf-8") as f:
+        f.write(standalone_page("Grades", style + "\n".join(table)))
+    return path
+
+
+# --- Grading one submission -------------------------------------------------------------
+
+def unique_names(paths):
+    """A file name (without .ipynb) for each submission's reports."""
+    names, seen = [], {}
+    for base, path in paths:
+        rel = os.path.relpath(path, base) if base else os.path.basename(path)
+        name = re.sub(r"[^\w.-]+", "-", os.path.splitext(rel)[0].replace(os.sep, "--")).strip("-") or "submission"
+        if name in ("summary",):
+            name += "-1"
+        n, k = name, 1
+        while n in seen:
+            k += 1
+            n = "%s-%d" % (name, k)
+        seen[n] = True
+        names.append(n)
+    return names
+
+
+def submissions(args):
+    """(base folder or None, path) of every submission the arguments name."""
+    found = []
+    for arg in args:
+        if os.path.isdir(arg):
+            for folder, dirs, files in os.walk(arg):
+                dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints" and not d.startswith("."))
+                found += [(arg, os.path.join(folder, f)) for f in sorted(files) if f.endswith(".ipynb")]
+        else:
+            found.append((None, arg))
+    return found
+
+
+def grade_one(path, name, ref, args, runner):
+    """Grades one submission; returns its report (a dict)."""
+    report = {"submission": path, "name": name, "status": "graded", "message": "", "problems": [], "notes": [],
+              "epochs": args.epochs, "timeout": args.timeout, "until_checks": args.until_checks,
+              "graded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    start = time.monotonic()
+    executed_nb = None
+    try:
+        nb = load_submission(path)
+        submitted = copy.deepcopy(nb)
+        prepared, notes = prepare(nb, ref, args.until_checks)
+        report["notes"] = notes
+        with tempfile.TemporaryDirectory(prefix="mnistfc-grade-") as tmp:
+            import nbformat
+
+            src = os.path.join(tmp, name + ".ipynb")
+            nbformat.write(prepared, src)
+            problems, executed = runner.run_one(src, args.out, args.cell_timeout, False, cwd=ref.dir,
+                                                deadline=start + args.timeout)
+        executed_nb = nbformat.read(executed, as_version=4)
+        report["executed"] = executed
+        if problems:
+            timed_out = time.monotonic() - start >= args.timeout - 1 or any("CellTimeoutError" in p for p in problems)
+            report["status"] = "time-limit" if timed_out else "stopped"
+            report["message"] = ("the notebook ran into the time limit of %d s (--timeout); the cells after it did not run" % args.timeout
+                                 if timed_out else "the execution stopped: %s" % one_line(problems[0]))
+        report.update(grade_notebook(executed_nb, submitted, ref, args.until_checks))
+    except NotGradable as e:
+        report["status"], report["message"] = e.status, str(e)
+    except Exception as e:  # Never a traceback: one line in the report.
+        report["status"], report["message"] = "grader-error", "the grader failed on it: %s: %s" % (type(e).__name__, one_line(str(e)))
+    report["seconds"] = round(time.monotonic() - start, 1)
+    report.setdefault("score", 0)
+    report.setdefault("max_score", len(EXERCISES))
+    report["problems"] = problems_of(report)
+    report["run"] = "Graded %s: a new kernel, MNISTFC_EPOCHS=%d%s, time limit %d s; %.0f s." % (
+        report["graded"], args.epochs, ", up to the last check cell" if args.until_checks else "", args.timeout, report["seconds"])
+    page = os.path.join(args.out, name + ".html")
+    written = False
+    if executed_nb is not None:
+        try:
+            html_problems = runner.write_html(executed_nb, name, ref.dir, args.out, "show", args.max_mb, grade_html(report))
+            written = not any("KaTeX is not installed" in p for p in html_problems)
+            for p in html_problems:
+                print("grade: note: %s" % p, file=sys.stderr)
+        except Exception as e:
+            print("grade: note: %s: no notebook page: %s" % (name, one_line(str(e))), file=sys.stderr)
+    if not written:
+        with open(page, "w", encoding="utf-8") as f:
+            f.write(standalone_page("Grade of " + name, grade_html(report)))
+    report["html"] = page
+    with open(os.path.join(args.out, name + ".json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    return report
+
+
+def counts(r):
+    """Exercises, experiments and answers of report r, in words."""
+    runs = sum(x["test_accuracy"] is not None for x in r.get("experiments", []))
+    answered_n = sum(q["answered"] for q in r.get("questions", []))
+    return "%d of %d exercises pass their checks, %d of %d experiments ran, %d of %d questions have an answer" % (
+        r["score"], r["max_score"], runs, len(r.get("experiments", [])), answered_n, len(r.get("questions", [])))
+
+
+def summary_line(r):
+    if r["status"] in ("not-json", "not-a-notebook", "grader-error"):
+        return "%s: %s" % (r["name"], r["message"])
+    return "%s: %s (%.0f s)%s" % (r["name"], counts(r), r["seconds"], "".join("; " + p for p in r["problems"]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("submissions", nargs="*", help="students' .ipynb files, or folders of them")
+    parser.add_argument("--out", default=os.path.join(ROOT, "out", "grades"), help="folder of the reports (default: out/grades)")
+    parser.add_argument("--epochs", type=int, default=2, help="MNISTFC_EPOCHS for the run (default 2, the fast profile)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds the whole notebook may run (default 900)")
+    parser.add_argument("--cell-timeout", type=int, default=600, help=argparse.SUPPRESS)
+    parser.add_argument("--until-checks", action="store_true", help="stop after the last check cell (no experiments)")
+    parser.add_argument("--reference", default=REFERENCE, help="the student's notebook (default: notebooks/student/mnist_fc.ipynb)")
+    parser.add_argument("--max-mb", type=float, default=8, help=argparse.SUPPRESS)
+    parser.add_argument("--self-test", action="store_true", help="run this script's own tests and exit")
+    args = parser.parse_args(argv)
+    if args.self_test:
+        return self_test()
+    found = submissions(args.submissions)
+    if not found:
+        parser.error("no submissions (.ipynb files, or folders holding them)")
+    missing = [p for _, p in found if not os.path.exists(p)]
+    if missing:
+        parser.error("no such file: %s" % ", ".join(missing))
+    if args.epochs < 1 or args.timeout < 1:
+        parser.error("--epochs and --timeout must be positive")
+    try:
+        ref = Reference(args.reference)
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        print("grade: the reference %s: %s" % (args.reference, e), file=sys.stderr)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    os.environ["MNISTFC_EPOCHS"] = str(args.epochs)
+    os.environ.pop("MNISTFC_RUNS_DIR", None)  # run-notebooks gives each run a new one.
+    runner = load_runner()
+    reports = []
+    for (base, path), name in zip(found, unique_names(found)):
+        print("grade: %s (%s)" % (name, path), flush=True)
+        r = grade_one(path, name, ref, args, runner)
+        reports.append(r)
+        print("grade: " + summary_line(r), flush=True)
+    summary = write_summary(reports, args.out)
+    bad = [r for r in reports if r["problems"]]
+    print("grade: %d submission(s), %d with problems; wrote %s and a report per submission in %s" % (
+        len(reports), len(bad), summary, args.out))
+    return 1 if bad else 0
+
+
+# --- Self test: the parsing, on handmade notebooks (no kernel) ---------------------------
+
+def self_test():
+    import unittest
+
+    import nbformat
+
+    def stream(t, name="stdout"):
+        return {"output_type": "stream", "name": name, "text": t}
+
+    def err(value):
+        return {"output_type": "error", "ename": "ERROR", "evalue": value, "traceback": []}
+
+    def code(cid, source, outs=(), count=1):
+        return nbformat.v4.new_code_cell(source, id=cid, outputs=list(outs), execution_count=count)
+
+    def md(cid, source):
+        return nbformat.v4.new_markdown_cell(source, id=cid)
+
+    answer = "## Question 1: Why?\n\n<!-- BEGIN ANSWER -->\n\n%s\n\n<!-- END ANSWER -->"
+    ref_nb = nbformat.v4.new_notebook(cells=[
+        md("title", "# T"),
+        code("setup", '!*"$GONB_DIR/../../scripts/gonb-setup.sh"', count=None),
+        code("sig", 'func sigmoid(x *graph.Node) *graph.Node {\n\tpanic("TODO: write sigmoid")\n}', count=None),
+        code("chk", "%%\nnotebook.CheckSigmoid(sigmoid)", count=None),
+        code("chk2", "%%\nnotebook.CheckGradient(network)\nnotebook.CheckTraining(network)", count=None),
+        md("q1", answer % student.PLACEHOLDER),
+        code("e1", "%%\nexperiment(1, 1e-4)", count=None),
+        md("q21", "### Question 2.1: What?\n\n<!-- BEGIN ANSWER -->\n\n%s\n\n<!-- END ANSWER -->" % student.PLACEHOLDER),
+    ], metadata={"kernelspec": {"name": "gonb", "display_name": "Go (gonb)", "language": "go"}})
+    for c in ref_nb.cells:
+        if c["id"].startswith("chk"):
+            c.metadata["tags"] = ["check"]
+
+    class GradeTest(unittest.TestCase):
+        def setUp(self):
+            self.tmp = tempfile.mkdtemp()
+            self.ref_path = os.path.join(self.tmp, "ref.ipynb")
+            nbformat.write(ref_nb, self.ref_path)
+            self.ref = Reference(self.ref_path)
+
+        def tearDown(self):
+            shutil.rmtree(self.tmp)
+
+        def write(self, name, content):
+            path = os.path.join(self.tmp, name)
+            with open(path, "w") as f:
+                f.write(content if isinstance(content, str) else nbformat.writes(content))
+            return path
+
+        def test_reference(self):
+            self.assertEqual(self.ref.checks, [("chk", ["sigmoid"]), ("chk2", ["gradient", "training"])])
+            self.assertEqual(self.ref.experiments, [("e1", "2.1")])
+            self.assertEqual([q[:2] for q in self.ref.questions], [("q1", "1"), ("q21", "2.1")])
+            self.assertEqual(set(self.ref.owned), {"setup", "chk", "chk2"})
+
+        def test_not_json_and_not_a_notebook(self):
+            for content, status, fragment in (("{ not json", "not-json", "it is not JSON"),
+                                              ('{"cells": 3}', "not-a-notebook", "not a notebook"),
+                                              ('[1, 2]', "not-a-notebook", "not a notebook")):
+                with self.assertRaises(NotGradable) as cm:
+                    load_submission(self.write("bad.ipynb", content))
+                self.assertEqual(cm.exception.status, status)
+                self.assertIn(fragment, str(cm.exception))
+
+        def test_not_json_report(self):
+            out = os.path.join(self.tmp, "out")
+            os.makedirs(out)
+            args = argparse.Namespace(epochs=1, timeout=10, until_checks=False, out=out, cell_timeout=10, max_mb=5)
+            r = grade_one(self.write("x.ipynb", "hello"), "x", self.ref, args, runner=None)
+            self.assertEqual((r["status"], r["score"]), ("not-json", 0))
+            self.assertTrue(r["problems"] and "not JSON" in r["problems"][0])
+            for ext in (".json", ".html"):
+                self.assertTrue(os.path.exists(os.path.join(out, "x" + ext)))
+            with open(os.path.join(out, "x.html")) as f:
+                self.assertIn("not JSON", f.read())
+
+        def test_prepare_restores_owned_cells_and_clears_outputs(self):
+            sub = json.loads(nbformat.writes(ref_nb))
+            sub["cells"] = [c for c in sub["cells"] if c["id"] != "chk2"]
+            for c in sub["cells"]:
+                if c["id"] == "chk":
+                    c["source"] = '%%\nfmt.Println("✓ sigmoid: trust me")'
+                if c["id"] == "sig":
+                    c["outputs"] = [stream("✓ sigmoid: old output\n")]
+            nb, notes = prepare(load_submission(self.write("s.ipynb", json.dumps(sub))), self.ref)
+            ids = [c["id"] for c in nb.cells]
+            self.assertEqual(ids, ["title", "setup", "sig", "chk", "chk2", "q1", "e1", "q21"])
+            self.assertEqual(nb.cells[3].source, "%%\nnotebook.CheckSigmoid(sigmoid)")
+            self.assertEqual(nb.cells[2].outputs, [])
+            self.assertEqual(len(notes), 2)
+            nb, _ = prepare(load_submission(self.write("s.ipynb", json.dumps(sub))), self.ref, until_checks=True)
+            self.assertEqual([c["id"] for c in nb.cells][-1], "chk2")
+
+        def test_cell_failures(self):
+            build = code("a", "x", [err('# gonb_1\n./main.go:7:28: undefined: sigmoid\n./main.go:9:2: undefined: sigmoid\n')])
+            self.assertEqual(cell_failure(build), ("build", "undefined: sigmoid"))
+            panic = code("b", "x", [stream("panic: runtime error: index out of range [3] with length 0\n\ngoroutine 1 [running]:\nmain.main()\n", "stderr"),
+                                    stream("exit status 2\n", "stderr"), err("exit status 2")])
+            self.assertEqual(cell_failure(panic), ("panic", "runtime error: index out of range [3] with length 0"))
+            failed = code("c", "x", [stream("error: forward is not written yet\n", "stderr"), err("exit status 1")])
+            self.assertEqual(cell_failure(failed), ("error", "forward is not written yet"))
+            self.assertIsNone(cell_failure(code("d", "x", [stream("fine\n")])))
+
+        def grade(self, changes, answers=("", "")):
+            executed = nbformat.from_dict(json.loads(nbformat.writes(ref_nb)))
+            for c in executed.cells:
+                if c.cell_type == "code":
+                    c.execution_count = 1
+                    c.outputs = changes.get(c["id"], [])
+            submitted = nbformat.from_dict(json.loads(nbformat.writes(ref_nb)))
+            for c, a in zip((c for c in submitted.cells if c["id"] in ("q1", "q21")), answers):
+                if a is not None:
+                    c.source = answer % a if a else c.source
+                else:
+                    submitted.cells.remove(c)
+            return grade_notebook(executed, submitted, self.ref)
+
+        def test_checks_exercises_and_experiments(self):
+            g = self.grade({
+                "sig": [stream("✓ sigmoid: fake, printed by the student's cell\n")],
+                "chk": [stream("x  [1 2]\n✗ sigmoid: σ(2) = 0.5, want 0.881\n")],
+                "chk2": [stream("✓ gradient: fine\n"), stream("✓ training: fine\n")],
+                "e1": [stream("===== Test Results =====\nTest Accuracy : 0.1135\nTest Loss : 2.3\n")],
+            }, answers=("Because it saturates.", None))
+            self.assertEqual([(c["check"], c["passed"]) for c in g["checks"]], [("sigmoid", False), ("gradient", True), ("training", True)])
+            self.assertEqual(g["checks"][0]["message"], "σ(2) = 0.5, want 0.881")
+            passed = {x["exercise"]: x["passed"] for x in g["exercises"]}
+            self.assertEqual((passed["sigmoid"], passed["training"], g["score"]), (False, True, 1))
+            self.assertEqual(g["experiments"], [{"question": "2.1", "cell": 7, "hidden": 1, "lr": 1e-4, "test_accuracy": 0.1135, "problem": ""}])
+            self.assertEqual([(q["question"], q["answered"], q["words"]) for q in g["questions"]], [("1", True, 3), ("2.1", False, 0)])
+            self.assertEqual(g["questions"][1]["problem"], "the question's cell is missing")
+
+        def test_a_check_that_did_not_run(self):
+            g = self.grade({"chk": [err("# gonb_1\n./main.go:3:1: undefined: sigmoid\n")], "e1": [stream("error: sigmoid is not written yet\n", "stderr"), err("exit status 1")]})
+            self.assertEqual(g["checks"][0]["message"], "the check did not run: undefined: sigmoid")
+            self.assertEqual(g["checks"][1]["message"], "the check printed no result")
+            self.assertEqual(g["experiments"][0]["problem"], "sigmoid is not written yet")
+            self.assertEqual(problems_of(dict(g, status="graded")), ["cell 4 does not compile: undefined: sigmoid"])
+
+        def test_answered(self):
+            self.assertFalse(answered(student.PLACEHOLDER, student.PLACEHOLDER))
+            self.assertFalse(answered("**Answer.**", student.PLACEHOLDER))
+            self.assertFalse(answered("  **Answer.**   *Your answer here.*", student.PLACEHOLDER))
+            self.assertTrue(answered("**Answer.** It saturates.", student.PLACEHOLDER))
+
+        def test_names_and_summary(self):
+            found = [("subs", os.path.join("subs", "alice", "mnist_fc.ipynb")), ("subs", os.path.join("subs", "bob", "mnist_fc.ipynb")),
+                     (None, "x/alice.ipynb"), (None, "y/alice.ipynb"), (None, "summary.ipynb")]
+            self.assertEqual(unique_names(found), ["alice--mnist_fc", "bob--mnist_fc", "alice", "alice-2", "summary-1"])
+            g = self.grade({"chk": [stream("✓ sigmoid: ok\n")]})
+            r = dict(g, submission="a.ipynb", name="a", status="graded", message="", seconds=3.0, html="/x/a.html")
+            r["problems"] = problems_of(r)
+            row = csv_row(r)
+            self.assertEqual((row["sigmoid"], row["training"], row["score"], row["experiments_run"], row["questions_answered"]),
+                             (1, 0, 1, "0/1", "0/2"))
+            path = write_summary([r], self.tmp)
+            with open(path) as f:
+                self.assertEqual(next(csv.reader(f)), CSV_FIELDS)
+
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(GradeTest)
+    result = unittest.TextTestRunner(verbosity=1).run(suite)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
