@@ -420,6 +420,9 @@ func CheckGradient(network func(hidden int) mnistfc.Network) bool {
 			return "", err
 		}
 		lossExec, err := model.NewExec(Backend(), store, func(scope *model.Scope, x, labels *graph.Node) *graph.Node {
+			// The pure-Go backend bakes the variables' values into a graph
+			// that is not a training one; the weights change between calls.
+			scope.SetTraining(x.Graph(), true)
 			return networkLoss(net, scope, x, labels)
 		})
 		if err != nil {
