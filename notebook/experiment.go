@@ -38,31 +38,6 @@ func Exec[F graph.ExecGraphFnOneOutput](fn F, args ...any) *tensors.Tensor {
 	return Must(graph.ExecOnce(Backend(), safeFn(fn), args...))
 }
 
-// Compare prints the largest absolute difference between our result and
-// the library's, each a *tensors.Tensor or a []float32.
-func Compare(name string, ours, library any) {
-	a, b := values(ours), values(library)
-	if len(a) != len(b) {
-		Must(0, fmt.Errorf("%s: %d values against the library's %d", name, len(a), len(b)))
-	}
-	diff := 0.0
-	for i := range a {
-		diff = max(diff, math.Abs(float64(a[i]-b[i])))
-	}
-	fmt.Printf("%s check: max |ours - library| = %.3g\n", name, diff)
-}
-
-// values returns the float32 values of a tensor or slice.
-func values(v any) []float32 {
-	switch v := v.(type) {
-	case []float32:
-		return v
-	case *tensors.Tensor:
-		return Must(tensors.CopyFlatData[float32](v))
-	}
-	return Must([]float32(nil), fmt.Errorf("cannot compare a %T", v))
-}
-
 // Data loads and splits the data of cfg (once per cell and setting).
 func Data(cfg mnistfc.Config) *mnistfc.Data {
 	key := dataKey{cfg.DataDir, cfg.ValidationRatio, cfg.Seed}
@@ -218,13 +193,6 @@ func Evaluate(m *mnistfc.Model, d *mnistfc.Dataset) (loss, acc float64) {
 	loss, acc, err := guarded(m).Evaluate(d, BackendName())
 	Must(0, err)
 	return loss, acc
-}
-
-// Probabilities returns the class probabilities m gives every example of d.
-func Probabilities(m *mnistfc.Model, d *mnistfc.Dataset) []float32 {
-	_, probs, err := guarded(m).Predict(d, BackendName())
-	Must(0, err)
-	return probs
 }
 
 // guarded returns a copy of m whose network's functions are guarded.

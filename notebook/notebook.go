@@ -13,7 +13,6 @@ import (
 	"html"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,18 +41,6 @@ func Epochs(def int) int {
 // Fast reports whether the fast profile is on ($MNISTFC_EPOCHS is set to a
 // positive integer).
 func Fast() bool { return Epochs(0) > 0 }
-
-// TempPath returns a path for name in the kernel's temporary folder
-// ($GONB_TMP_DIR), or in os.TempDir outside a notebook. Every GoNB cell runs
-// as a new program, so cells hand results (a trained model, a sweep) to later
-// cells through such files.
-func TempPath(name string) string {
-	dir := os.Getenv("GONB_TMP_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	return filepath.Join(dir, name)
-}
 
 // Show displays the PNG image a plotting function returns, or prints its
 // error: notebook.Show(plotting.DigitGallery(...)). It reports whether an
@@ -85,21 +72,11 @@ func Progress(title string, epochs int) mnistfc.Option {
 	return newView(title, epochs, false).option()
 }
 
-// LiveCurves returns a training option that shows the accuracy and loss
-// curves in one output, with the progress bar under them, and redraws
-// them after every epoch: interactive (hover gives epoch and value) where
-// plotly.js is loaded (Setup). After the last epoch, or an epoch whose loss
-// is no longer finite, the output also gets the PNG image of the curves, so
-// an exported notebook shows them in viewers that run no JavaScript.
-func LiveCurves(title string, epochs int) mnistfc.Option {
-	return newView(title, epochs, true).option()
-}
-
 // minRedraw is the least time between two progress updates: an epoch takes
 // a fraction of a second, and each update travels kernel -> Jupyter -> browser.
 const minRedraw = 150 * time.Millisecond
 
-// view is the state behind Progress and LiveCurves.
+// view is the state behind Progress and Experiment's live curves.
 type view struct {
 	mu     sync.Mutex
 	id     string // Display id of the output.
@@ -137,7 +114,7 @@ func (v *view) batch(phase mnistfc.Phase, done, total int) {
 	if phase == mnistfc.PhaseTest {
 		epoch = v.epochs
 	}
-	v.status = ProgressHTML(v.title, epoch, v.epochs, phase, done, total, now.Sub(v.start))
+	v.status = epochProgressHTML(v.title, epoch, v.epochs, phase, done, total, now.Sub(v.start))
 	if now.Sub(v.last) >= minRedraw || (phase == mnistfc.PhaseTest && done == total) {
 		v.last = now
 		v.show()
@@ -181,7 +158,7 @@ func (v *view) show() {
 }
 
 // finish draws the final output of a run: the curves with their PNG image
-// (LiveCurves), then the status line, replaced by line when it is not "".
+// (curves on), then the status line, replaced by line when it is not "".
 func (v *view) finish(line string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -194,10 +171,10 @@ func (v *view) finish(line string) {
 	v.show()
 }
 
-// ProgressHTML renders the progress line of a training run: title, epoch
+// epochProgressHTML renders the progress line of a training run: title, epoch
 // out of epochs, the phase with its batch counter as an HTML progress bar,
 // and the elapsed time.
-func ProgressHTML(title string, epoch, epochs int, phase mnistfc.Phase, done, total int, elapsed time.Duration) string {
+func epochProgressHTML(title string, epoch, epochs int, phase mnistfc.Phase, done, total int, elapsed time.Duration) string {
 	stage := "test"
 	if phase != mnistfc.PhaseTest {
 		stage = fmt.Sprintf("epoch %d/%d &middot; %s", epoch, epochs, html.EscapeString(string(phase)))

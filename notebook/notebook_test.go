@@ -36,21 +36,14 @@ func TestEpochs(t *testing.T) {
 	}
 }
 
-func TestTempPath(t *testing.T) {
-	t.Setenv("GONB_TMP_DIR", "/tmp/gonb-xyz")
-	if got := TempPath("m.bin"); got != "/tmp/gonb-xyz/m.bin" {
-		t.Errorf("TempPath = %q", got)
-	}
-}
-
-func TestProgressHTML(t *testing.T) {
-	got := ProgressHTML("h=<5>", 3, 35, mnistfc.PhaseTrain, 12, 51, 1500*time.Millisecond)
+func TestEpochProgressHTML(t *testing.T) {
+	got := epochProgressHTML("h=<5>", 3, 35, mnistfc.PhaseTrain, 12, 51, 1500*time.Millisecond)
 	for _, want := range []string{"h=&lt;5&gt;", "epoch 3/35", "train", `value="12" max="51"`, "batch 12/51", "1.5 s"} {
 		if !strings.Contains(got, want) {
-			t.Errorf("ProgressHTML = %q, missing %q", got, want)
+			t.Errorf("epochProgressHTML = %q, missing %q", got, want)
 		}
 	}
-	if got := ProgressHTML("", 35, 35, mnistfc.PhaseTest, 10, 10, 0); !strings.Contains(got, "test ") || strings.Contains(got, "epoch") {
+	if got := epochProgressHTML("", 35, 35, mnistfc.PhaseTest, 10, 10, 0); !strings.Contains(got, "test ") || strings.Contains(got, "epoch") {
 		t.Errorf("test phase: %q", got)
 	}
 }
@@ -123,13 +116,13 @@ func TestLiveCurvesFollowsTraining(t *testing.T) {
 }
 
 func TestMarkdownTable(t *testing.T) {
-	got := MarkdownTable("Title", []string{"name", "value", "a|b"}, [][]string{
+	got := markdownTable("Title", []string{"name", "value", "a|b"}, [][]string{
 		{"one", "0.93", "x"},
 		{"two", "**0.912 ± 0.004**", "y"},
 		{"three", "93.1%"},
 	})
 	want := "**Title**\n\n| name | value | a\\|b |\n|---|---:|---|\n| one | 0.93 | x |\n| two | **0.912 ± 0.004** | y |\n| three | 93.1% |  |\n"
 	if got != want {
-		t.Errorf("MarkdownTable:\n%s\nwant:\n%s", got, want)
+		t.Errorf("markdownTable:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package notebook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -31,17 +32,22 @@ func Sweep(name string, cfgs []mnistfc.Config) []*mnistfc.Result {
 	if len(cfgs) == 0 {
 		return nil
 	}
+	cfgs = slices.Clone(cfgs) // The caller's configurations stay as they are.
 	results := make([]*mnistfc.Result, len(cfgs))
 	keys := make([]string, len(cfgs))
 	split := cfgs[0]
 	var todo []int
 	for i := range cfgs {
-		if cfgs[i].Backend == "" {
-			cfgs[i].Backend = BackendName()
+		c := &cfgs[i]
+		if c.Backend == "" {
+			c.Backend = BackendName()
 		}
-		c := cfgs[i]
-		keys[i], _ = key(c, mnistfc.FullyConnected(c.HiddenDim), nil)
-		if c.Seed != split.Seed || c.ValidationRatio != split.ValidationRatio || c.DataDir != split.DataDir {
+		if c.DataDir != split.DataDir || c.ValidationRatio != split.ValidationRatio {
+			Must(0, fmt.Errorf("%s: run %d reads data %q with validation ratio %g, the first one %q with %g: a sweep uses one data set",
+				name, i+1, c.DataDir, c.ValidationRatio, split.DataDir, split.ValidationRatio))
+		}
+		keys[i], _ = key(*c, mnistfc.FullyConnected(c.HiddenDim), nil)
+		if c.Seed != split.Seed {
 			keys[i] += fmt.Sprintf("-split%d", split.Seed)
 		}
 		if k, ok := loadRun(keys[i]); ok {

@@ -10,11 +10,11 @@ import (
 // numbers (after any leading "±", "+" or a "**" of emphasis) is aligned
 // right.
 func Table(title string, header []string, rows [][]string) {
-	Markdown("%s", MarkdownTable(title, header, rows))
+	Markdown("%s", markdownTable(title, header, rows))
 }
 
-// MarkdownTable returns the Markdown text that Table displays.
-func MarkdownTable(title string, header []string, rows [][]string) string {
+// markdownTable returns the Markdown text that Table displays.
+func markdownTable(title string, header []string, rows [][]string) string {
 	var b strings.Builder
 	if title != "" {
 		b.WriteString("**" + title + "**\n\n")
