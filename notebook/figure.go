@@ -59,9 +59,8 @@ func Setup() {
 		return
 	}
 	version := plotlyVersion.FindString(js[:min(len(js), 200)])
-	gonbui.Sync()
-	gonbui.DisplayHTML(fmt.Sprintf(`<div class="mnistfc-plotly-loader" style="font-family:monospace">interactive curves: plotly.js %s (%s)</div><script data-mnistfc-plotly="%s">%s</script>`,
-		html.EscapeString(version), html.EscapeString(filepath.Base(path)), html.EscapeString(version), scriptSafe(js)))
+	display(map[protocol.MIMEType]any{protocol.MIMETextHTML: fmt.Sprintf(`<div class="mnistfc-plotly-loader" style="font-family:monospace">interactive curves: plotly.js %s (%s)</div><script data-mnistfc-plotly="%s">%s</script>`,
+		html.EscapeString(version), html.EscapeString(filepath.Base(path)), html.EscapeString(version), scriptSafe(js))})
 }
 
 var plotlyVersion = regexp.MustCompile(`v\d+\.\d+\.\d+`)
@@ -108,16 +107,22 @@ func figureHTML(id string, fig, png []byte, alt string) string {
 	return b.String()
 }
 
-// showFigure displays (or, with the same display id, updates) an output
-// that holds html and, for viewers that pick images, png as well.
+// showFigure updates the output with the display id displayID (created
+// the first time) to the figure's html and, for viewers that pick images,
+// png as well.
 func showFigure(displayID, html string, png []byte) {
+	if gonbui.IsNotebook {
+		gonbui.SendData(&protocol.DisplayData{Data: figureData(html, png), DisplayID: displayID})
+	}
+}
+
+// figureData is a figure's output: html, and png (if not nil).
+func figureData(html string, png []byte) map[protocol.MIMEType]any {
 	data := map[protocol.MIMEType]any{protocol.MIMETextHTML: html}
 	if png != nil {
 		data[protocol.MIMEImagePNG] = png
 	}
-	if gonbui.IsNotebook {
-		gonbui.SendData(&protocol.DisplayData{Data: data, DisplayID: displayID})
-	}
+	return data
 }
 
 // Curves displays the accuracy and loss curves of one or more finished
@@ -127,9 +132,7 @@ func showFigure(displayID, html string, png []byte) {
 func Curves(histories []mnistfc.History, names []string, title string) {
 	png := Must(curvesPNG(histories, names, title))
 	fig := Must(plotting.CurvesFigure(histories, names, title))
-	gonbui.Sync()
-	showFigure("", figureHTML("mnistfc-fig-"+gonbui.UniqueId(), fig, png, title), png)
-	gonbui.Sync()
+	display(figureData(figureHTML("mnistfc-fig-"+gonbui.UniqueId(), fig, png, title), png))
 }
 
 // curvesPNG draws the curves as a PNG image.

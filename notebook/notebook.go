@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
@@ -51,18 +52,27 @@ func Show(png []byte, err error) bool {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		return false
 	}
-	gonbui.Sync()
-	gonbui.DisplayPNG(png)
-	gonbui.Sync()
+	display(map[protocol.MIMEType]any{protocol.MIMEImagePNG: png})
 	return true
+}
+
+// display shows data as a cell output, in order with what the cell prints:
+// it waits for GoNB to take what came before, and then for GoNB to take
+// data. The second wait matters at the end of a cell: GoNB drops what it
+// takes after the cell's program has exited.
+func display(data map[protocol.MIMEType]any) {
+	if !gonbui.IsNotebook {
+		return
+	}
+	gonbui.Sync()
+	gonbui.SendData(&protocol.DisplayData{Data: data})
+	gonbui.Sync()
 }
 
 // Markdown displays Markdown text (formatted with fmt.Sprintf) as a cell
 // output, in order with what the cell prints.
 func Markdown(format string, args ...any) {
-	gonbui.Sync()
-	gonbui.DisplayMarkdown(fmt.Sprintf(format, args...))
-	gonbui.Sync()
+	display(map[protocol.MIMEType]any{protocol.MIMETextMarkdown: fmt.Sprintf(format, args...)})
 }
 
 // Progress returns a training option that shows a progress bar in one
