@@ -114,8 +114,12 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 		cfg.Backend = BackendName()
 	}
 	fingerprint, o := key(cfg, net, opts)
+	if res, ok := shown[runPath(fingerprint)]; ok && !verbose {
+		return res // This cell has the run already and said where from.
+	}
 	if k, ok := loadRun(fingerprint); ok {
 		res := k.Result
+		shown[runPath(fingerprint)] = res
 		fmt.Printf("%s: kept from the run of %s on %s (same settings and network, %s in %.1f s): not trained again.\n",
 			name, k.When.Format("2006-01-02 15:04"), res.Backend, plural(len(res.Epochs), "epoch"), res.TrainSeconds)
 		if verbose {
@@ -144,12 +148,18 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 	}
 	if !res.Interrupted {
 		Must(0, saveRun(fingerprint, name, res))
+		shown[runPath(fingerprint)] = res
 	}
 	if verbose {
 		showSummary(res)
 	}
 	return res
 }
+
+// shown holds the runs that this cell's program (GoNB runs a new one for
+// every cell) trained or loaded and announced, by file: Run returns them
+// again without reading the file or saying so again.
+var shown = map[string]*mnistfc.Result{}
 
 // plural returns "1 epoch", "2 epochs".
 func plural(n int, noun string) string {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -47,8 +48,18 @@ func TestRunsAreKept(t *testing.T) {
 		!reflect.DeepEqual(kept.TestPredictions, first.TestPredictions) {
 		t.Error("the kept run differs from the run")
 	}
-	if again := Run("again, another name", cfg, net); !reflect.DeepEqual(again.History, first.History) || again.TrainSeconds != first.TrainSeconds {
-		t.Error("the same settings trained again")
+	// A later cell (a new program: nothing shown yet) loads it and says so,
+	// once, however often it asks.
+	clear(shown)
+	out, _ := output(t, func() bool {
+		if again := Run("again, another name", cfg, net); !reflect.DeepEqual(again.History, first.History) || again.TrainSeconds != first.TrainSeconds {
+			t.Error("the same settings trained again")
+		}
+		Run("again, another name", cfg, net)
+		return true
+	})
+	if n := strings.Count(out, "kept from the run of"); n != 1 {
+		t.Errorf("two Runs of a kept run in one cell said %d times that it is kept, want once:\n%s", n, out)
 	}
 
 	// The same network with ReLU instead of sigmoid.
