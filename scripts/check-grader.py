@@ -13,8 +13,10 @@ It grades, with one epoch per experiment (--epochs 1):
      * the untouched student notebook: every check fails, each with the
        message of its stub ("... is not written yet"); no answers;
      * the student notebook with only sigmoid written (the solution's cell),
-       one answer, and a check cell edited to print a false ✓: exactly the
-       sigmoid exercise passes, one answer counts, the check cell is restored;
+       softmax as a call of the library's mnistfc.Softmax, one answer, and a
+       check cell edited to print a false ✓: exactly the sigmoid exercise
+       passes (softmax's check passes, but the exercise is not counted, and
+       the report says why), one answer counts, the check cell is restored;
      * the student notebook with a cell that does not compile and one that
        panics: the report has a line for each;
      * a file that is not JSON: a line saying so, nothing runs;
@@ -107,6 +109,8 @@ def main():
     sigmoid_id = next(c["id"] for c in student["cells"] if 'panic("TODO: write sigmoid")' in "".join(c["source"]))
     cell(one, sigmoid_id)["source"] = [l for l in cell(solution, sigmoid_id)["source"] if "SOLUTION" not in l]
     cell(one, "check-softmax")["source"] = ['%%\nfmt.Println("✓ softmax: trust me")']
+    softmax_cell = next(c for c in one["cells"] if 'panic("TODO: write softmax")' in "".join(c["source"]))
+    softmax_cell["source"] = ["".join(softmax_cell["source"]).replace('panic("TODO: write softmax")', "return mnistfc.Softmax(z, mnistfc.SoftmaxRow)")]
     q1 = next(c for c in one["cells"] if "## Question 1:" in "".join(c["source"]))
     q1["source"] = ["## Question 1: What are the problems with sigmoid?\n\n<!-- BEGIN ANSWER -->\n\n",
                     "**Answer.** It saturates: its gradient vanishes for large |x|.\n\n<!-- END ANSWER -->"]
@@ -156,6 +160,9 @@ def main():
     expect(passed == ["sigmoid"] and r["score"] == 1, "one exercise: %s pass, want only sigmoid" % passed)
     expect([q["question"] for q in r["questions"] if q["answered"]] == ["1"], "one exercise: answers %s" % r["questions"])
     expect(any("check-softmax" in n and "edited" in n for n in r["notes"]), "one exercise: no note on the restored check cell: %s" % r["notes"])
+    softmax = next(c for c in r["checks"] if c["check"] == "softmax")
+    shortcut = next(x["shortcut"] for x in r["exercises"] if x["exercise"] == "softmax")
+    expect(softmax["passed"] and "mnistfc.Softmax" in shortcut, "one exercise: softmax by mnistfc.Softmax: check %s, exercise not counted because %r" % (softmax, shortcut))
     r = load(os.path.join(out, "broken-code.json"))
     expect(any("does not compile" in p and "cannot use" in p for p in r["problems"]), "broken code: no compile line: %s" % r["problems"])
     expect(any("panics: runtime error: index out of range [3]" in p for p in r["problems"]), "broken code: no panic line: %s" % r["problems"])

@@ -75,6 +75,20 @@ EXERCISES = [
     ("forward", "the forward pass", ["forward"]),
     ("training", "the network trains", ["gradient", "training"]),
 ]
+# What an exercise's function may not call: the library's own version of it
+# (the checks compare with it), a GoMLX op that does the exercise's work, or
+# any function of a GoMLX package that does (by import path, under the name
+# the notebook imports it as). mnistfc.Linear stays allowed in forward: it
+# is the assignment's nn.Linear.
+SHORTCUTS = {
+    "sigmoid": ("sigmoid", r"mnistfc\.Sigmoid|graph\.Sigmoid|graph\.Logistic", ["ml/layers/activation"]),
+    "softmax": ("softmax", r"mnistfc\.Softmax|graph\.(?:Masked)?(?:Log)?Softmax", ["ml/layers/activation"]),
+    "cross-entropy": ("crossEntropy", r"mnistfc\.CrossEntropy", ["ml/train/loss", "ml/train/losses"]),
+    "accuracy": ("accuracy", r"mnistfc\.Accuracy", ["ml/train/metric", "ml/train/metrics"]),
+    "forward": ("forward", r"mnistfc\.FullyConnected|mnistfc\.Sigmoid|graph\.Sigmoid|graph\.Logistic",
+                ["ml/layers/activation", "ml/layers", "ml/layers/fnn", "ml/nn"]),
+}
+IMPORT_RE = re.compile(r'^\s*(?:import\s+)?(\w+\s+)?"github\.com/gomlx/gomlx/([\w/]+)"', re.M)
 CHECK_CALL_RE = re.compile(r"\bnotebook\.(Check\w+)\(")
 CHECK_LINE_RE = re.compile(r"^([✓✗]) ([\w-]+): (.*)$", re.M)
 EXPERIMENT_RE = re.compile(r"^\s*experiment\(\s*(\d+)\s*,\s*([-+\d.eE]+)\s*\)", re.M)
@@ -280,8 +294,10 @@ def grade_notebook(executed, submitted, ref, until_checks=False):
                 ok, message = False, "the check printed no result"
             checks.append({"check": name, "passed": ok, "message": message, "cell": index})
     by_check = {c["check"]: c for c in checks}
-    exercises = [{"exercise": name, "title": title, "checks": parts,
-                  "passed": all(by_check.get(p, {}).get("passed") for p in parts)} for name, title, parts in EXERCISES]
+    shortcut = shortcuts(submitted)
+    exercises = [{"exercise": name, "title": title, "checks": parts, "shortcut": shortcut.get(name, ""),
+                  "passed": all(by_check.get(p, {}).get("passed") for p in parts) and name not in shortcut}
+                 for name, title, parts in EXERCISES]
     experiments = []
     submitted_cells = {c["id"]: c for c in submitted.cells}
     for cid, question in ref.experiments:
@@ -314,6 +330,43 @@ def grade_notebook(executed, submitted, ref, until_checks=False):
                           "problem": "" if cell is not None else "the question's cell is missing"})
     return {"score": sum(e["passed"] for e in exercises), "max_score": len(exercises), "exercises": exercises, "checks": checks,
             "experiments": experiments, "questions": questions, "failed_cells": failures}
+
+
+def go_code(source):
+    """source (Go) with its comments and string literals blanked out."""
+    return re.sub(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|`[^`]*`', lambda m: " " * len(m.group(0)), source, flags=re.S)
+
+
+def function_body(code, name):
+    """The body of the Go function name in code (comments blanked), or None."""
+    m = re.search(r"^func\s+%s\s*\(" % re.escape(name), code, re.M)
+    if not m:
+        return None
+    start = code.find("{", m.end())
+    depth = 0
+    for i in range(start, len(code)):
+        depth += {"{": 1, "}": -1}.get(code[i], 0)
+        if depth == 0:
+            return code[start:i + 1]
+    return code[start:]
+
+
+def shortcuts(submitted):
+    """For each exercise whose function calls what SHORTCUTS forbids, a
+    message naming the call."""
+    source = "\n".join(text(c.source) for c in submitted.cells if c.cell_type == "code")
+    imported = {}  # GoMLX package path (after gomlx/) -> its name in the cells
+    for alias, path in IMPORT_RE.findall(source):
+        imported[path] = alias.strip() or path.rsplit("/", 1)[-1]
+    code = go_code(source)
+    found = {}
+    for exercise, (function, names, packages) in SHORTCUTS.items():
+        names = [names] + [r"\b%s\.[A-Z]\w*" % re.escape(imported[p]) for p in packages if p in imported]
+        body = function_body(code, function)
+        calls = sorted(set(re.findall(r"\b(?:%s)\b" % "|".join(names), body))) if body else []
+        if calls:
+            found[exercise] = "%s calls %s instead of computing it with graph operations" % (function, ", ".join(calls))
+    return found
 
 
 def problems_of(report):
@@ -362,6 +415,8 @@ def grade_html(r):
                 head = ('<td rowspan="%d">%s</td><td rowspan="%d">%s</td>' % (len(x["checks"]), e(x["title"]), len(x["checks"]), mark(x["passed"]))
                         if k == 0 else "")
                 out.append("<tr>%s<td>%s %s</td><td>%s</td></tr>" % (head, mark(c["passed"]), e(part), e(c["message"])))
+            if x.get("shortcut"):
+                out.append('<tr><td colspan="2" class="problem">not counted</td><td>%s</td></tr>' % e(x["shortcut"]))
         out.append("</table><table><tr><th>experiment</th><th>hidden</th><th>lr</th><th>test accuracy</th></tr>")
         for x in r["experiments"]:
             acc = "%.4f" % x["test_accuracy"] if x["test_accuracy"] is not None else e(x["problem"])
@@ -388,7 +443,7 @@ def standalone_page(title, body):
 
 CSV_FIELDS = (["name", "submission", "status", "score", "max_score"] + [x[0] for x in EXERCISES] +
               ["experiments_run"] + ["accuracy_%s" % q for q in ("2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3")] +
-              ["questions_answered", "failed_cells", "seconds", "problems", "report"])
+              ["questions_answered", "failed_cells", "seconds", "not_counted", "problems", "report"])
 
 
 def csv_row(r):
@@ -396,6 +451,7 @@ def csv_row(r):
            "seconds": r.get("seconds", 0), "problems": " | ".join(r["problems"]), "report": os.path.basename(r.get("html", "")),
            "failed_cells": len(r.get("failed_cells", []))}
     passed = {x["exercise"]: x["passed"] for x in r.get("exercises", [])}
+    row["not_counted"] = " | ".join(x["shortcut"] for x in r.get("exercises", []) if x.get("shortcut"))
     for name, _, _ in EXERCISES:
         row[name] = int(bool(passed.get(name)))
     runs = [x for x in r.get("experiments", []) if x["test_accuracy"] is not None]
@@ -682,13 +738,15 @@ def self_test():
             self.assertEqual(cell_failure(failed), ("error", "forward is not written yet"))
             self.assertIsNone(cell_failure(code("d", "x", [stream("fine\n")])))
 
-        def grade(self, changes, answers=("", "")):
+        def grade(self, changes, answers=("", ""), sources=None):
             executed = nbformat.from_dict(json.loads(nbformat.writes(ref_nb)))
             for c in executed.cells:
                 if c.cell_type == "code":
                     c.execution_count = 1
                     c.outputs = changes.get(c["id"], [])
             submitted = nbformat.from_dict(json.loads(nbformat.writes(ref_nb)))
+            for c in submitted.cells:
+                c.source = (sources or {}).get(c["id"], c.source)
             for c, a in zip((c for c in submitted.cells if c["id"] in ("q1", "q21")), answers):
                 if a is not None:
                     c.source = answer % a if a else c.source
@@ -710,6 +768,29 @@ def self_test():
             self.assertEqual(g["experiments"], [{"question": "2.1", "cell": 7, "hidden": 1, "lr": 1e-4, "test_accuracy": 0.1135, "problem": ""}])
             self.assertEqual([(q["question"], q["answered"], q["words"]) for q in g["questions"]], [("1", True, 3), ("2.1", False, 0)])
             self.assertEqual(g["questions"][1]["problem"], "the question's cell is missing")
+
+        def test_shortcuts(self):
+            body = "\n".join([
+                'import act "github.com/gomlx/gomlx/ml/layers/activation"',
+                "// sigmoid is not mnistfc.Sigmoid: it says \"graph.Sigmoid\" in comments only.",
+                "func sigmoid(x *graph.Node) *graph.Node {",
+                "\t%s",
+                "}",
+                "func helper(x *graph.Node) *graph.Node { return mnistfc.Sigmoid(x) }",
+            ])
+            passed = {"chk": [stream("✓ sigmoid: fine\n")]}
+            for line, shortcut in (("return graph.Inverse(graph.OnePlus(graph.Exp(graph.Neg(x)))) // not graph.Sigmoid(x)", ""),
+                                   ('s := "mnistfc.Sigmoid"; _ = s; act := x; return graph.Div(act, act)', ""),
+                                   ("return graph.Logistic(x)", "sigmoid calls graph.Logistic instead of computing it with graph operations"),
+                                   ("return act.Sigmoid(x)", "sigmoid calls act.Sigmoid instead of computing it with graph operations"),
+                                   ("if true { return mnistfc.Sigmoid(x) }; return x", "sigmoid calls mnistfc.Sigmoid instead of computing it with graph operations"),
+                                   ("return graph.Sigmoid(x)", "sigmoid calls graph.Sigmoid instead of computing it with graph operations")):
+                g = self.grade(passed, sources={"sig": body % line})
+                x = g["exercises"][0]
+                self.assertEqual((x["exercise"], x["shortcut"]), ("sigmoid", shortcut), line)
+                self.assertEqual(x["passed"], not shortcut, line)
+                self.assertEqual(csv_row(dict(g, submission="a", name="a", status="graded", problems=[]))["not_counted"], shortcut)
+                self.assertEqual("not counted" in grade_html(dict(g, name="a", status="graded", problems=[], run="")), bool(shortcut))
 
         def test_a_check_that_did_not_run(self):
             g = self.grade({"chk": [err("# gonb_1\n./main.go:3:1: undefined: sigmoid\n")], "e1": [stream("error: sigmoid is not written yet\n", "stderr"), err("exit status 1")]})

@@ -136,7 +136,8 @@ def note_cell(functions):
             "Then run the experiments, and answer each question in its cell: double-click it and replace "
             "*Your answer here* (keep the two `ANSWER` lines around your answer). "
             "Write the functions with GoMLX's graph operations: the library `mnistfc` has its own versions, "
-            "which the checks compare with, but an answer that calls them teaches nothing." % names),
+            "which the checks compare with, but an answer that calls them (or GoMLX's own sigmoid, softmax, "
+            "losses and layers) teaches nothing, and the grader does not count it." % names),
     }
 
 
