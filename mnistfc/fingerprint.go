@@ -2,15 +2,18 @@ package mnistfc
 
 import (
 	"crypto/sha256"
+	"embed"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -19,9 +22,32 @@ import (
 	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
-// fingerprintVersion changes when what Train computes changes, so that runs
-// kept under older fingerprints are not taken for new ones.
-const fingerprintVersion = "mnistfc run v1"
+// fingerprintVersion names the layout of what Fingerprint hashes.
+const fingerprintVersion = "mnistfc run v2"
+
+// sources holds this package's Go files, test files too (an embed pattern
+// cannot leave them out; codeVersion does), 175 kB.
+//
+//go:embed *.go
+var sources embed.FS
+
+// codeVersion is a digest of this package's code (its Go files but the
+// tests): any change to what Train does, in the training loop, the data
+// split or the evaluation, gives new fingerprints, and runs kept by an
+// older version of the library are not taken for new ones.
+var codeVersion = sync.OnceValue(func() string {
+	h := sha256.New()
+	files, _ := fs.Glob(sources, "*.go") // Sorted.
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		b, _ := sources.ReadFile(name)
+		fmt.Fprintf(h, "%s %d\n", name, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+})
 
 // fingerprintRows is the size of the batch the network is probed with.
 const fingerprintRows = 16
@@ -34,12 +60,14 @@ const fingerprintRows = 16
 // instead of training them again.
 //
 // It hashes the configuration (with its backend resolved as Train resolves
-// it), the GoMLX version, the network's initial weights, and what the
-// network computes from them on a fixed batch: the probabilities, the loss
-// and the loss's gradients. It looks at what the code computes, not at its
-// text or its Name: a new comment keeps the fingerprint, a sigmoid edited
-// into a ReLU changes it. It runs on the pure-Go backend (a small graph,
-// compiled in milliseconds) whatever cfg.Backend says.
+// it), this package's code and the GoMLX version, the network's initial
+// weights, and what the network computes from them on a fixed batch: the
+// probabilities, the loss and the loss's gradients. For the network it
+// looks at what the code computes, not at its text or its Name: a new
+// comment in a notebook's cell keeps the fingerprint, a sigmoid edited into
+// a ReLU changes it; a new version of this library changes every one. It
+// runs on the pure-Go backend (a small graph, compiled in milliseconds)
+// whatever cfg.Backend says.
 func Fingerprint(cfg Config, net Network) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", err
@@ -48,7 +76,7 @@ func Fingerprint(cfg Config, net Network) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	h.Write([]byte(fingerprintVersion + "\n" + gomlxVersion() + "\n"))
+	h.Write([]byte(fingerprintVersion + "\n" + codeVersion() + "\n" + gomlxVersion() + "\n"))
 	cfg.Backend = backends.Resolve(cfg.Backend)
 	settings, err := json.Marshal(cfg)
 	if err != nil {

@@ -1,6 +1,12 @@
 package mnistfc
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -61,5 +67,34 @@ func TestFingerprint(t *testing.T) {
 	}
 	if _, err := Fingerprint(with(func(c *Config) { c.Epochs = 0 }), sigmoid); err == nil {
 		t.Error("Fingerprint of an invalid configuration: no error")
+	}
+}
+
+// codeVersion covers every Go file of the package on disk but the tests,
+// as the package is compiled (so it changes when one of them does).
+func TestCodeVersion(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	var n int
+	for _, name := range files { // Sorted, as fs.Glob's.
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s %d\n", name, len(b))
+		h.Write(b)
+		n++
+	}
+	if n < 10 {
+		t.Fatalf("only %d Go files found", n)
+	}
+	if want := hex.EncodeToString(h.Sum(nil))[:16]; codeVersion() != want {
+		t.Errorf("codeVersion() = %s, want %s, the digest of the package's %d files", codeVersion(), want, n)
 	}
 }
