@@ -179,6 +179,7 @@ func (v *view) finish(line string) {
 		v.status = `<div class="mnistfc-progress" style="font-family:monospace">` + html.EscapeString(line) + `</div>`
 	}
 	v.show()
+	gonbui.Sync() // The final output is taken before the cell can end (see display).
 }
 
 // epochProgressHTML renders the progress line of a training run: title, epoch
