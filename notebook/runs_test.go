@@ -195,3 +195,22 @@ func TestLoadRunMarksUsed(t *testing.T) {
 		t.Errorf("loading left the run's time at %v", info.ModTime())
 	}
 }
+
+func TestRunsLimit(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		want int64
+	}{
+		{"", defaultRunsLimitMB << 20},
+		{"100", 100 << 20},
+		{" 7 ", 7 << 20},
+		{"0", defaultRunsLimitMB << 20},
+		{"-5", defaultRunsLimitMB << 20},
+		{"2GB", defaultRunsLimitMB << 20},
+	} {
+		t.Setenv(RunsLimitEnv, tt.env)
+		if got := runsLimit(); got != tt.want {
+			t.Errorf("$%s=%q: runsLimit() = %d, want %d", RunsLimitEnv, tt.env, got, tt.want)
+		}
+	}
+}
