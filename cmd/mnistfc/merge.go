@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -127,11 +128,11 @@ func runMerge(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	hs, ls, grid, err := planGrid(&plan)
+	hs, ls, err := parseGrid(plan.Flags["hiddens"], plan.Flags["lrs"])
 	if err != nil {
 		return err
 	}
-	if err := writeSweep(*out, runs, cells, hs, ls, grid); err != nil {
+	if err := writeSweep(*out, runs, cells, hs, ls); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
@@ -187,20 +188,6 @@ func planConfigs(p *sweepPlan) []mnistfc.Config {
 	return cfgs
 }
 
-// planGrid returns the grid of sweep.json (grid false for the original experiments).
-func planGrid(p *sweepPlan) (hs []int, ls []float64, grid bool, err error) {
-	if p.Flags["hiddens"] == "" {
-		return nil, nil, false, nil
-	}
-	if hs, err = parseList("-hiddens", p.Flags["hiddens"], "", strconv.Atoi); err != nil {
-		return nil, nil, false, err
-	}
-	if ls, err = parseList("-lrs", p.Flags["lrs"], "", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
-		return nil, nil, false, err
-	}
-	return hs, ls, true, nil
-}
-
 // missingRuns says which runs are not done, grouped by the shard that has
 // to run them, with the command that does; "" if none is missing.
 func missingRuns(parts []mergePart, cfgs []mnistfc.Config, done map[int]mnistfc.RunSummary) string {
@@ -209,7 +196,7 @@ func missingRuns(parts []mergePart, cfgs []mnistfc.Config, done map[int]mnistfc.
 	for _, p := range parts {
 		if p.plan.Shard != nil {
 			counts[p.plan.Shard.Count] = true
-			example = cmpOr(example, p.plan.Shard)
+			example = cmp.Or(example, p.plan.Shard)
 		}
 	}
 	var owners []string
@@ -259,14 +246,6 @@ func missingRuns(parts []mergePart, cfgs []mnistfc.Config, done map[int]mnistfc.
 		fmt.Fprintf(&b, "  %s %s\n", strings.Join(rs, ", "), o)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// cmpOr returns a if it is not nil, else b.
-func cmpOr[T any](a, b *T) *T {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 func describeRun(c mnistfc.Config) string {

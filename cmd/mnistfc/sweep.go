@@ -59,26 +59,11 @@ func runSweep(args []string, stdout io.Writer) error {
 		return usageError(errors.New("-resume: needs the -out of the sweep to finish"))
 	}
 	experiments := mnistfc.OriginalExperiments()
-	grid := *hiddens != "" || *lrs != ""
-	var hs []int
-	var ls []float64
-	if grid {
-		if hs, err = parseList("-hiddens", *hiddens, "100", strconv.Atoi); err != nil {
-			return usageError(err)
-		}
-		if ls, err = parseList("-lrs", *lrs, "0.1", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
-			return usageError(err)
-		}
-		for _, h := range hs {
-			if h < 1 {
-				return usageError(fmt.Errorf("-hiddens: hidden size %d must be at least 1", h))
-			}
-		}
-		for _, lr := range ls {
-			if !(lr > 0) || math.IsInf(lr, 0) {
-				return usageError(fmt.Errorf("-lrs: learning rate %v must be positive and finite", lr))
-			}
-		}
+	hs, ls, err := parseGrid(*hiddens, *lrs)
+	if err != nil {
+		return usageError(err)
+	}
+	if hs != nil {
 		experiments = mnistfc.Grid(hs, ls)
 	}
 	cfgs := mnistfc.Configs(base, experiments, *seeds)
@@ -195,7 +180,7 @@ func runSweep(args []string, stdout io.Writer) error {
 		fmt.Fprintf(os.Stderr, "mnistfc: %d of %d runs diverged (shown as diverged in the table and the results)\n", n, len(runs))
 	}
 	if *out != "" {
-		if err := writeSweep(*out, runs, cells, hs, ls, grid); err != nil {
+		if err := writeSweep(*out, runs, cells, hs, ls); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
@@ -222,6 +207,32 @@ func countDiverged(runs []mnistfc.RunSummary) int {
 		}
 	}
 	return n
+}
+
+// parseGrid parses -hiddens and -lrs: nil slices when both are empty (no
+// grid: the original experiments), else the grid, an empty one of the two
+// taking its default (hidden 100, lr 0.1).
+func parseGrid(hiddens, lrs string) (hs []int, ls []float64, err error) {
+	if hiddens == "" && lrs == "" {
+		return nil, nil, nil
+	}
+	if hs, err = parseList("-hiddens", hiddens, "100", strconv.Atoi); err != nil {
+		return nil, nil, err
+	}
+	if ls, err = parseList("-lrs", lrs, "0.1", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
+		return nil, nil, err
+	}
+	for _, h := range hs {
+		if h < 1 {
+			return nil, nil, fmt.Errorf("-hiddens: hidden size %d must be at least 1", h)
+		}
+	}
+	for _, lr := range ls {
+		if !(lr > 0) || math.IsInf(lr, 0) {
+			return nil, nil, fmt.Errorf("-lrs: learning rate %v must be positive and finite", lr)
+		}
+	}
+	return hs, ls, nil
 }
 
 // parseList parses a comma-separated list, or def if s is empty.
@@ -272,9 +283,9 @@ func writeMarkdown(w io.Writer, cells []mnistfc.CellSummary, seeds int) {
 	}
 }
 
-// writeSweep writes results.json, results.csv and, for a grid, heatmap.png
-// into dir, each atomically.
-func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSummary, hs []int, ls []float64, grid bool) error {
+// writeSweep writes results.json, results.csv and, for a grid (hs and ls
+// not nil), heatmap.png into dir, each atomically.
+func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSummary, hs []int, ls []float64) error {
 	js, err := jsonfinite.MarshalIndent(struct {
 		Runs  []mnistfc.RunSummary  `json:"runs"`
 		Cells []mnistfc.CellSummary `json:"cells"`
@@ -300,7 +311,7 @@ func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSumma
 	if err := atomicfile.WriteFile(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
 		return err
 	}
-	if !grid || len(runs) == 0 {
+	if hs == nil || len(runs) == 0 {
 		return nil
 	}
 	png, err := plotting.AccuracyHeatmap(cells, hs, ls, fmt.Sprintf("Test accuracy, %d epochs, softmax %s", runs[0].Epochs, runs[0].Softmax))
