@@ -109,17 +109,19 @@ func key(cfg mnistfc.Config, net mnistfc.Network, opts []RunOption) (string, *ru
 }
 
 func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opts []RunOption) *mnistfc.Result {
-	net = safe(net)
-	if cfg.Backend == "" {
-		cfg.Backend = BackendName()
-	}
+	net, cfg = safe(net), withBackend(cfg)
 	fingerprint, o := key(cfg, net, opts)
-	if res, ok := shown[runPath(fingerprint)]; ok && !verbose {
-		return res // This cell has the run already and said where from.
+	path := runPath(fingerprint)
+	k, announced := shown[path]
+	if announced && !verbose {
+		return k.Result // This cell has the run already and said where from.
 	}
-	if k, ok := loadRun(fingerprint); ok {
+	if !announced {
+		k, _ = loadRun(fingerprint)
+	}
+	if k != nil {
 		res := k.Result
-		shown[runPath(fingerprint)] = res
+		shown[path] = k
 		fmt.Printf("%s: kept from the run of %s on %s (same settings and network, %s in %.1f s): not trained again.\n",
 			name, k.When.Format("2006-01-02 15:04"), res.Backend, plural(len(res.Epochs), "epoch"), res.TrainSeconds)
 		if verbose {
@@ -147,8 +149,7 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 		fmt.Printf("Diverged at epoch %d: the loss is no longer a finite number.\n", res.DivergedEpoch)
 	}
 	if !res.Interrupted {
-		Must(0, saveRun(fingerprint, name, res))
-		shown[runPath(fingerprint)] = res
+		shown[path] = Must(saveRun(fingerprint, name, res))
 	}
 	if verbose {
 		showSummary(res)
@@ -158,8 +159,16 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 
 // shown holds the runs that this cell's program (GoNB runs a new one for
 // every cell) trained or loaded and announced, by file: Run returns them
-// again without reading the file or saying so again.
-var shown = map[string]*mnistfc.Result{}
+// again without reading their files or saying so again.
+var shown = map[string]*keptRun{}
+
+// withBackend returns cfg, on the notebooks' backend if it names none.
+func withBackend(cfg mnistfc.Config) mnistfc.Config {
+	if cfg.Backend == "" {
+		cfg.Backend = BackendName()
+	}
+	return cfg
+}
 
 // plural returns "1 epoch", "2 epochs".
 func plural(n int, noun string) string {
@@ -187,10 +196,7 @@ func showSummary(res *mnistfc.Result) {
 // (the same settings and network, on the notebooks' backend), and whether
 // there is one. It never trains.
 func Kept(cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) (*mnistfc.Result, bool) {
-	if cfg.Backend == "" {
-		cfg.Backend = BackendName()
-	}
-	fingerprint, _ := key(cfg, safe(net), opts)
+	fingerprint, _ := key(withBackend(cfg), safe(net), opts)
 	k, ok := loadRun(fingerprint)
 	if !ok {
 		return nil, false

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -139,8 +138,7 @@ func (v *view) epochDone(st mnistfc.EpochStats) {
 	v.epoch = st.Epoch
 	v.hist.Add(st)
 	if v.curves {
-		last := st.Epoch >= v.epochs || math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) ||
-			math.IsNaN(st.ValLoss) || math.IsInf(st.ValLoss, 0)
+		last := st.Epoch >= v.epochs || !finite(st.TrainLoss) || !finite(st.ValLoss)
 		v.draw(last)
 	}
 	v.last = time.Now()

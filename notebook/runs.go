@@ -73,20 +73,21 @@ func loadRun(fingerprint string) (*keptRun, bool) {
 }
 
 // saveRun keeps res under fingerprint (written to a temporary file and
-// renamed, so a file is never half-written).
-func saveRun(fingerprint, name string, res *mnistfc.Result) error {
+// renamed, so a file is never half-written) and returns what it kept.
+func saveRun(fingerprint, name string, res *mnistfc.Result) (*keptRun, error) {
 	if err := os.MkdirAll(RunsDir(), 0o755); err != nil {
-		return fmt.Errorf("keeping the run: %w", err)
+		return nil, fmt.Errorf("keeping the run: %w", err)
 	}
+	k := &keptRun{Name: name, When: time.Now(), Result: res}
 	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(keptRun{Name: name, When: time.Now(), Result: res}); err != nil {
-		return fmt.Errorf("keeping the run: %w", err)
+	if err := gob.NewEncoder(&b).Encode(k); err != nil {
+		return nil, fmt.Errorf("keeping the run: %w", err)
 	}
 	if err := atomicfile.WriteFile(runPath(fingerprint), b.Bytes()); err != nil {
-		return err
+		return nil, err
 	}
 	pruneRuns(runsLimit())
-	return nil
+	return k, nil
 }
 
 // runsLimit returns $MNISTFC_RUNS_MAX_MB in bytes, or its default.

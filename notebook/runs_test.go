@@ -177,7 +177,7 @@ func TestPruneRuns(t *testing.T) {
 func TestLoadRunMarksUsed(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(RunsEnv, dir)
-	if err := saveRun("old", "old", &mnistfc.Result{}); err != nil {
+	if _, err := saveRun("old", "old", &mnistfc.Result{}); err != nil {
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Hour)

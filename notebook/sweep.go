@@ -39,9 +39,7 @@ func Sweep(name string, cfgs []mnistfc.Config) []*mnistfc.Result {
 	var todo []int
 	for i := range cfgs {
 		c := &cfgs[i]
-		if c.Backend == "" {
-			c.Backend = BackendName()
-		}
+		*c = withBackend(*c)
 		if c.DataDir != split.DataDir || c.ValidationRatio != split.ValidationRatio {
 			Must(0, fmt.Errorf("%s: run %d reads data %q with validation ratio %g, the first one %q with %g: a sweep uses one data set",
 				name, i+1, c.DataDir, c.ValidationRatio, split.DataDir, split.ValidationRatio))
@@ -73,7 +71,7 @@ func Sweep(name string, cfgs []mnistfc.Config) []*mnistfc.Result {
 	_, err := mnistfc.Sweep(context.Background(), Data(split), batch, mnistfc.Parallel(sweepParallel), mnistfc.OnRun(func(j int, r *mnistfc.Result) {
 		i := todo[j]
 		results[i] = r
-		Must(0, saveRun(keys[i], fmt.Sprintf("%s: run %d", name, i+1), r))
+		Must(saveRun(keys[i], fmt.Sprintf("%s: run %d", name, i+1), r))
 		finished++
 		show(fmt.Sprintf(`<div style="font-family:monospace">last: hidden %d, lr %g, seed %d: test accuracy %.4f</div>`,
 			r.Config.HiddenDim, r.Config.LearningRate, r.Config.Seed, r.TestAccuracy))
