@@ -152,18 +152,26 @@ func TestOtherWays(t *testing.T) {
 		{"accuracy from the row maximum", func(e *Exercises) { e.Accuracy = maxAccuracy }, nil},
 		{"σ(-x)", func(e *Exercises) { e.Sigmoid = func(x *graph.Node) *graph.Node { return sigmoid(graph.Neg(x)) } },
 			map[string]string{"sigmoid": "sign of the exponent", "forward": "differ", "gradient": "loss", "training": "step 1"}},
-		{"sigmoid without a gradient", func(e *Exercises) { e.Sigmoid = func(x *graph.Node) *graph.Node { return graph.StopGradient(sigmoid(x)) } },
+		{"sigmoid without a gradient", func(e *Exercises) {
+			e.Sigmoid = func(x *graph.Node) *graph.Node { return graph.StopGradient(sigmoid(x)) }
+		},
 			map[string]string{"sigmoid": "σ'(", "gradient": "StopGradient", "training": "step 2"}},
 		{"the original's softmax", func(e *Exercises) {
 			e.Softmax = func(z *graph.Node) *graph.Node { return mnistfc.Softmax(z, mnistfc.SoftmaxBatch) }
 		}, map[string]string{"softmax": "each column sums to 1", "gradient": "loss", "training": "step 1"}},
-		{"cross-entropy summed", func(e *Exercises) { e.CrossEntropy = func(y, t *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.Neg(graph.Mul(t, graph.Log(y)))) } },
+		{"cross-entropy summed", func(e *Exercises) {
+			e.CrossEntropy = func(y, t *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.Neg(graph.Mul(t, graph.Log(y)))) }
+		},
 			map[string]string{"cross-entropy": "times too large", "gradient": "loss", "training": "step 1"}},
 		{"accuracy counted", func(e *Exercises) {
-			e.Accuracy = func(y, t *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.ConvertDType(graph.Equal(graph.ArgMax(y, 1), graph.ArgMax(t, 1)), y.DType())) }
+			e.Accuracy = func(y, t *graph.Node) *graph.Node {
+				return graph.ReduceAllSum(graph.ConvertDType(graph.Equal(graph.ArgMax(y, 1), graph.ArgMax(t, 1)), y.DType()))
+			}
 		}, map[string]string{"accuracy": "number of examples predicted right"}},
 		{"forward returns probabilities", func(e *Exercises) {
-			e.Forward = func(scope *model.Scope, x *graph.Node, hidden int) *graph.Node { return softmax(forward(scope, x, hidden)) }
+			e.Forward = func(scope *model.Scope, x *graph.Node, hidden int) *graph.Node {
+				return softmax(forward(scope, x, hidden))
+			}
 		}, map[string]string{"forward": "not probabilities", "gradient": "loss", "training": "step 1"}},
 		{"a panic", func(e *Exercises) { e.Softmax = func(z *graph.Node) *graph.Node { panic("TODO: write softmax") } },
 			map[string]string{"softmax": "not written yet", "gradient": "not written yet", "training": "not written yet"}},

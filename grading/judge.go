@@ -137,7 +137,9 @@ func judgeSoftmax(_ compute.Backend, c *Case, o *Observation) (string, error) {
 			colSums[j] += p[i*cols+j]
 		}
 	}
-	near1 := func(v []float64) bool { return !slices.ContainsFunc(v, func(x float64) bool { return !(math.Abs(x-1) <= 1e-4) }) }
+	near1 := func(v []float64) bool {
+		return !slices.ContainsFunc(v, func(x float64) bool { return !(math.Abs(x-1) <= 1e-4) })
+	}
 	switch {
 	case slices.ContainsFunc(p, func(v float64) bool { return !finite(v) }):
 		return "", fmt.Errorf("softmax of logits %v has values that are not finite numbers", c.Logits)
@@ -365,4 +367,3 @@ func worstDiff(got, want []float64, abs, rel float64) (int, float64) {
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
-

@@ -247,8 +247,8 @@ func network(ex Exercises, hidden int) (mnistfc.Network, error) {
 		return mnistfc.Network{}, errMissing
 	}
 	net := studentcode.Guard("network", func() mnistfc.Network { return ex.Network(hidden) })
-	if net.Logits == nil {
-		return net, fmt.Errorf("network(%d) has no Logits function", hidden)
+	if net.Logits == nil || net.Softmax == nil || net.Loss == nil {
+		return net, fmt.Errorf("network(%d) leaves Logits, Softmax or Loss nil: the network trains on the notebook's forward, softmax and crossEntropy", hidden)
 	}
 	return studentcode.Network(net), nil
 }

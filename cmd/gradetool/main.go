@@ -1,0 +1,78 @@
+// Command gradetool is the Go side of the grader (scripts/grade.py): it
+// reads a submission's code and judges what the submission's program
+// observed. It never runs a submission's code itself.
+//
+//	gradetool build -root DIR -out DIR < cells.json   # writes the program, prints its source.Program as JSON
+//	gradetool judge -seed N < observations.jsonl      # prints the verdicts as JSON
+//
+// The program that build writes is built and run in the sandbox, as
+// "PROGRAM SEED 3>observations.jsonl".
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mnistfc/mnistfc/grading"
+	"github.com/mnistfc/mnistfc/grading/source"
+)
+
+// maxObservations bounds what judge reads of a submission's program.
+const maxObservations = 16 << 20
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "gradetool:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, in io.Reader, out io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: gradetool build|judge [flags]")
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	root := fs.String("root", ".", "the repository the program builds against")
+	dir := fs.String("out", "", "the folder of the program (build)")
+	seed := fs.Uint64("seed", 0, "the grading run's seed (judge)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", " ")
+	switch args[0] {
+	case "build":
+		var cells []source.Cell
+		if err := json.NewDecoder(in).Decode(&cells); err != nil {
+			return fmt.Errorf("reading the cells: %w", err)
+		}
+		if *dir == "" {
+			return fmt.Errorf("build needs -out")
+		}
+		p, err := source.Build(cells, *root, *dir)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(p)
+	case "judge":
+		var observed []grading.Observation
+		sc := bufio.NewScanner(io.LimitReader(in, maxObservations))
+		sc.Buffer(make([]byte, 1<<20), maxObservations)
+		for sc.Scan() {
+			var o grading.Observation
+			if json.Unmarshal(sc.Bytes(), &o) == nil && o.Check != "" {
+				observed = append(observed, o)
+			}
+		}
+		verdicts, err := grading.Judge(*seed, observed)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(verdicts)
+	}
+	return fmt.Errorf("unknown command %q: build or judge", args[0])
+}
