@@ -53,13 +53,17 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_html  # noqa: E402  (scripts/report_html.py)
+import sandbox  # noqa: E402  (scripts/sandbox.py)
 import student  # noqa: E402  (scripts/student.py)
 
 REFERENCE = os.path.join(ROOT, "notebooks", "student", "mnist_fc.ipynb")
@@ -75,22 +79,11 @@ EXERCISES = [
     ("forward", "the forward pass", ["forward"]),
     ("training", "the network trains", ["gradient", "training"]),
 ]
-# What an exercise's function may not call: the library's own version of it
-# (the checks compare with it), a GoMLX op that does the exercise's work, or
-# any function of a GoMLX package that does (by import path, under the name
-# the notebook imports it as). mnistfc.Linear stays allowed in forward: it
-# is the assignment's nn.Linear.
-SHORTCUTS = {
-    "sigmoid": ("sigmoid", r"mnistfc\.Sigmoid|graph\.Sigmoid|graph\.Logistic", ["ml/layers/activation"]),
-    "softmax": ("softmax", r"mnistfc\.Softmax|graph\.(?:Masked)?(?:Log)?Softmax", ["ml/layers/activation"]),
-    "cross-entropy": ("crossEntropy", r"mnistfc\.CrossEntropy", ["ml/train/loss", "ml/train/losses"]),
-    "accuracy": ("accuracy", r"mnistfc\.Accuracy", ["ml/train/metric", "ml/train/metrics"]),
-    "forward": ("forward", r"mnistfc\.FullyConnected|mnistfc\.Sigmoid|graph\.Sigmoid|graph\.Logistic",
-                ["ml/layers/activation", "ml/layers", "ml/layers/fnn", "ml/nn"]),
-}
-IMPORT_RE = re.compile(r'^\s*(?:import\s+)?(\w+\s+)?"github\.com/gomlx/gomlx/([\w/]+)"', re.M)
 CHECK_CALL_RE = re.compile(r"\bnotebook\.(Check\w+)\(")
-CHECK_LINE_RE = re.compile(r"^([✓✗]) ([\w-]+): (.*)$", re.M)
+# Each exercise's function in the notebook, and the grader's checks of it.
+EXERCISE_FUNCTIONS = {"sigmoid": ("sigmoid", ["sigmoid"]), "softmax": ("softmax", ["softmax"]),
+                      "cross-entropy": ("crossEntropy", ["cross-entropy"]), "accuracy": ("accuracy", ["accuracy"]),
+                      "forward": ("forward", ["forward"]), "training": ("network", ["gradient", "training"])}
 EXPERIMENT_RE = re.compile(r"^\s*experiment\(\s*(\d+)\s*,\s*([-+\d.eE]+)\s*\)", re.M)
 QUESTION_RE = re.compile(r"^#+\s*Question\s+([\d.]+)\s*:?\s*(.*?)\s*$", re.M)
 ACCURACY_RE = re.compile(r"Test Accuracy : ([\d.]+)")
@@ -104,14 +97,6 @@ def text(value):
 def first_code_line(source):
     return next((l.strip() for l in source.splitlines()
                  if l.strip() and l.strip() not in ("%%", "%main") and not l.strip().startswith("//")), "")
-
-
-def load_runner():
-    """scripts/run-notebooks.py as a module."""
-    spec = importlib.util.spec_from_file_location("run_notebooks", os.path.join(ROOT, "scripts", "run-notebooks.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 # --- What the grader knows of the student's notebook ---------------------------
@@ -266,9 +251,13 @@ def answered(answer, reference_answer):
     return bool(norm(answer)) and norm(answer) != norm(reference_answer) and norm(answer) != norm(student.PLACEHOLDER)
 
 
-def grade_notebook(executed, submitted, ref, until_checks=False):
-    """The grade of an executed notebook (nbformat), its submission before
-    running (for the answers) and the reference."""
+def grade_notebook(executed, submitted, ref, until_checks=False, verdicts=None, program=None):
+    """The grade of a submission: the grader's verdicts on its exercises
+    (gradetool judge) with its program's analysis (gradetool build:
+    functions, shortcuts); its executed notebook (nbformat, or None when it
+    did not run) for the experiments and failed cells, and its submission
+    before running for the answers."""
+    executed = executed or nbformat_empty(submitted)
     cells = {c["id"]: (i, c) for i, c in enumerate(executed.cells, start=1)}
     failures = []
     for i, cell in enumerate(executed.cells, start=1):
@@ -281,20 +270,18 @@ def grade_notebook(executed, submitted, ref, until_checks=False):
             failures.append({"cell": i, "id": cell["id"], "code": first_code_line(text(cell.source))[:80], "kind": "not run",
                              "message": "not run: the execution stopped before it"})
     failed = {f["id"]: f for f in failures}
-    checks = []
-    for cid, names in ref.checks:
-        index, cell = cells.get(cid, (None, None))
-        said = {m[1]: (m[0] == "✓", m[2]) for m in CHECK_LINE_RE.findall(outputs(cell, "stdout"))} if cell else {}
-        for name in names:
-            if name in said:
-                ok, message = said[name]
-            elif cid in failed:
-                ok, message = False, "the check did not run: %s" % failed[cid]["message"]
-            else:
-                ok, message = False, "the check printed no result"
-            checks.append({"check": name, "passed": ok, "message": message, "cell": index})
+    checks = [{"check": v["check"], "passed": v["passed"], "message": v["message"]} for v in (verdicts or [])]
     by_check = {c["check"]: c for c in checks}
-    shortcut = shortcuts(submitted)
+    functions = (program or {}).get("functions") or {}
+    shortcut = {}
+    for name, (function, _) in EXERCISE_FUNCTIONS.items():
+        why = ((program or {}).get("shortcuts") or {}).get(function)
+        if why:
+            shortcut[name] = why
+    for c in checks:
+        function = next((f for n, (f, parts) in EXERCISE_FUNCTIONS.items() if c["check"] in parts), None)
+        if not c["passed"] and function and functions.get(function) and "missing" in c["message"]:
+            c["message"] = "%s %s" % (function, functions[function])
     exercises = [{"exercise": name, "title": title, "checks": parts, "shortcut": shortcut.get(name, ""),
                   "passed": all(by_check.get(p, {}).get("passed") for p in parts) and name not in shortcut}
                  for name, title, parts in EXERCISES]
@@ -308,9 +295,9 @@ def grade_notebook(executed, submitted, ref, until_checks=False):
             entry["hidden"], entry["lr"] = int(m.group(1)), float(m.group(2))
         acc = ACCURACY_RE.search(outputs(cell, "stdout")) if cell else None
         if acc:
-            entry["test_accuracy"] = float(acc.group(1))
+            entry["test_accuracy"] = float(acc.group(1))  # As the notebook printed it: reported, not graded.
         elif until_checks:
-            entry["problem"] = "not run (--until-checks)"
+            entry["problem"] = "not run (--checks-only)"
         elif cid not in submitted_cells:
             entry["problem"] = "the experiment's cell is missing"
         else:
@@ -332,48 +319,14 @@ def grade_notebook(executed, submitted, ref, until_checks=False):
             "experiments": experiments, "questions": questions, "failed_cells": failures}
 
 
-def go_code(source):
-    """source (Go) with its comments and string literals blanked out."""
-    return re.sub(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|`[^`]*`', lambda m: " " * len(m.group(0)), source, flags=re.S)
-
-
-def function_body(code, name):
-    """The body of the Go function name in code (comments blanked), or None."""
-    m = re.search(r"^func\s+%s\s*\(" % re.escape(name), code, re.M)
-    if not m:
-        return None
-    start = code.find("{", m.end())
-    depth = 0
-    for i in range(start, len(code)):
-        depth += {"{": 1, "}": -1}.get(code[i], 0)
-        if depth == 0:
-            return code[start:i + 1]
-    return code[start:]
-
-
-def shortcuts(submitted):
-    """For each exercise whose function calls what SHORTCUTS forbids, a
-    message naming the call."""
-    source = "\n".join(text(c.source) for c in submitted.cells if c.cell_type == "code")
-    imported = {}  # GoMLX package path (after gomlx/) -> its name in the cells
-    for alias, path in IMPORT_RE.findall(source):
-        imported[path] = alias.strip() or path.rsplit("/", 1)[-1]
-    code = go_code(source)
-    found = {}
-    for exercise, (function, names, packages) in SHORTCUTS.items():
-        names = [names] + [r"\b%s\.[A-Z]\w*" % re.escape(imported[p]) for p in packages if p in imported]
-        body = function_body(code, function)
-        calls = sorted(set(re.findall(r"\b(?:%s)\b" % "|".join(names), body))) if body else []
-        if calls:
-            found[exercise] = "%s calls %s instead of computing it with graph operations" % (function, ", ".join(calls))
-    return found
-
-
 def problems_of(report):
     """The lines that make the grader's exit status 1."""
     lines = []
     if report["status"] != "graded":
         lines.append(report["message"])
+    for lim in report.get("limits", []):
+        if lim["run"] == "checks":
+            lines.append("the checks %s%s" % (LIMIT_WORDS.get(lim["status"], lim["status"]), ": " + lim["message"] if lim["message"] else ""))
     for kind, says in (("build", "does not compile"), ("panic", "panics")):
         grouped = {}
         for f in report.get("failed_cells", []):
@@ -431,6 +384,14 @@ def grade_html(r):
         if failed:
             out.append("<p>Cells that failed:</p><ul>%s</ul>" % "".join(
                 "<li>cell %s <code>%s</code>: %s: %s</li>" % (f["cell"], e(f["code"]), e(f["kind"]), e(f["message"])) for f in failed))
+    if r.get("refused"):
+        out.append("<p>Lines the grader did not run:</p><ul>%s</ul>" % "".join(
+            "<li>cell %s, line %s <code>%s</code>: %s</li>" % (e(x["cell"]), e(x["line"]), e(x["text"]), e(x["why"])) for x in r["refused"]))
+    if r.get("dropped"):
+        out.append("<p>Declarations the grader left out:</p><ul>%s</ul>" % "".join(
+            "<li>cell %s <code>%s</code>: %s</li>" % (e(x["cell"]), e(x["text"]), e(x["why"])) for x in r["dropped"]))
+    for lim in r.get("limits", []):
+        out.append('<p class="problem">%s: %s%s</p>' % (e(lim["run"]), e(lim["status"]), e(" at cell %s" % lim["cell"] if lim.get("cell") else "")))
     out += ["<p>%s</p>" % e(n) for n in r.get("notes", [])]
     out.append("<p>%s</p></section>" % e(r["run"]))
     return "\n".join(out)
@@ -443,7 +404,7 @@ def standalone_page(title, body):
 
 CSV_FIELDS = (["name", "submission", "status", "score", "max_score"] + [x[0] for x in EXERCISES] +
               ["experiments_run"] + ["accuracy_%s" % q for q in ("2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3")] +
-              ["questions_answered", "failed_cells", "seconds", "not_counted", "problems", "report"])
+              ["questions_answered", "failed_cells", "refused", "limit", "seconds", "not_counted", "problems", "report"])
 
 
 def csv_row(r):
@@ -452,6 +413,8 @@ def csv_row(r):
            "failed_cells": len(r.get("failed_cells", []))}
     passed = {x["exercise"]: x["passed"] for x in r.get("exercises", [])}
     row["not_counted"] = " | ".join(x["shortcut"] for x in r.get("exercises", []) if x.get("shortcut"))
+    row["refused"] = len(r.get("refused", []))
+    row["limit"] = " | ".join("%s%s (%s)" % (l["status"], " at cell %s" % l["cell"] if l.get("cell") else "", l["run"]) for l in r.get("limits", []))
     for name, _, _ in EXERCISES:
         row[name] = int(bool(passed.get(name)))
     runs = [x for x in r.get("experiments", []) if x["test_accuracy"] is not None]
@@ -519,56 +482,245 @@ def submissions(args):
     return found
 
 
-def grade_one(path, name, ref, args, runner):
+def nbformat_empty(like):
+    """A notebook with like's cells and no outputs: what a run that did not
+    happen shows."""
+    nb = copy.deepcopy(like)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+    return nb
+
+
+class Grading:
+    """What one grading run shares across submissions: its seed, the Go
+    tools, the warm Go build cache, and the sandbox (or --unsafe)."""
+
+    def __init__(self, args, ref):
+        self.args, self.ref = args, ref
+        self.seed = args.seed if args.seed is not None else secrets.randbits(63)
+        self.private = tempfile.mkdtemp(prefix="mnistfc-grade-")
+        os.chmod(self.private, 0o711)
+        self.limits = sandbox.Limits(seconds=args.timeout, memory_mb=args.memory_mb, processes=args.processes,
+                                     disk_mb=args.disk_mb, output_mb=args.output_mb)
+        self.env = {k: v for k, v in os.environ.items() if k in ("GOTOOLCHAIN", "GOEXPERIMENT")}
+        self.go_env = self._go_env()
+        self.tool = os.path.join(self.private, "gradetool")
+        subprocess.run(["go", "build", "-o", self.tool, "./cmd/gradetool"], cwd=ROOT, check=True)
+        self.cache = os.path.join(ROOT, ".tools", "grade-gocache")
+
+    def _go_env(self):
+        out = subprocess.run(["go", "env", "-json", "GOROOT", "GOMODCACHE"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    def close(self):
+        shutil.rmtree(self.private, ignore_errors=True)
+
+    def sandbox_for(self, scratch):
+        hidden = [os.path.join(ROOT, d) for d in (".git", "docs", "out", "notebooks")] + [os.path.abspath(self.args.out)]
+        hidden += [os.path.abspath(s) for s in self.args.submissions] + [self.private]
+        readonly = [self.go_env["GOMODCACHE"], self.go_env["GOROOT"], os.path.realpath(os.path.join(ROOT, ".venv", "bin", "python3"))]
+        readonly += [os.path.dirname(os.path.dirname(os.path.realpath(os.path.join(ROOT, ".venv", "bin", "python3"))))]
+        box = sandbox.Sandbox(ROOT, scratch, hidden=[h for h in hidden if h != ROOT], readonly=readonly, limits=self.limits)
+        box.unsafe = self.args.unsafe
+        # The student's folder stays visible under the hidden notebooks/.
+        box.extra = ["--ro-bind", self.ref.dir, self.ref.dir]
+        return box
+
+    def env_in(self, scratch, **more):
+        goroot = self.go_env["GOROOT"]
+        env = dict(self.env, HOME=os.path.join(scratch, "home"), TMPDIR="/tmp", GOCACHE=os.path.join(scratch, "gocache"),
+                   GOMODCACHE=self.go_env["GOMODCACHE"], GOFLAGS="-mod=mod", GOPROXY="off", GOTOOLCHAIN="local", GOTELEMETRY="off",
+                   PATH=":".join([os.path.join(ROOT, ".venv", "bin"), os.path.join(ROOT, ".tools", "bin"), os.path.join(goroot, "bin"),
+                                  "/usr/local/bin", "/usr/bin", "/bin"]), LANG="C.UTF-8")
+        env.update(more)
+        return env
+
+    def scratch(self, name):
+        """A new scratch folder for a submission, with a copy of the warm
+        build cache that the submission cannot change for the next one."""
+        d = tempfile.mkdtemp(prefix="scratch-", dir=self.private)
+        for sub in ("home", "runs", "runtime"):
+            os.mkdir(os.path.join(d, sub))
+        cache = os.path.join(d, "gocache")
+        if os.path.isdir(self.cache) and os.geteuid() == 0:
+            subprocess.run(["cp", "-al", self.cache, cache], check=True)  # Files are root's and read-only: shared safely.
+        elif os.path.isdir(self.cache):
+            shutil.copytree(self.cache, cache)
+        else:
+            os.mkdir(cache)
+        if os.geteuid() == 0:
+            uid = 61000 + os.getpid() % 1000
+            for top, dirs, _ in os.walk(d):
+                os.chown(top, uid, uid)
+        return d
+
+    def warm(self):
+        """Builds the grader's program once for the student's notebook, in
+        the sandbox, into the build cache that every submission starts from."""
+        os.makedirs(self.cache, exist_ok=True)
+        cells = [{"id": c["id"], "source": text(c["source"])} for c in self.ref.nb["cells"]
+                 if c["cell_type"] == "code" and c["id"] not in self.ref.owned]
+        scratch = self.scratch("warm")
+        prog = self.build_program(cells, scratch)
+        box = self.sandbox_for(scratch)
+        box.readonly = [r for r in box.readonly]
+        box.writable = [self.cache]
+        uid = box.uid
+        if os.geteuid() == 0:
+            for top, dirs, files in os.walk(self.cache):
+                os.chown(top, uid, uid)
+                for f in files:
+                    os.chown(os.path.join(top, f), uid, uid)
+        env = self.env_in(scratch, GOCACHE=self.cache, CGO_ENABLED="0")
+        r = box.run(["go", "build", "-o", "/tmp/observe", "."], env, cwd=prog["dir"], name="warm", seconds=1800)
+        if os.geteuid() == 0:
+            for top, dirs, files in os.walk(self.cache):
+                os.chown(top, 0, 0)
+                for f in files:
+                    os.chown(os.path.join(top, f), 0, 0)
+                    os.chmod(os.path.join(top, f), 0o444)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if r.status != "ok":
+            raise RuntimeError("the grader's own program does not build in the sandbox: %s" % one_line(r.stderr.decode(errors="replace")[-600:]))
+
+    def build_program(self, cells, scratch):
+        """gradetool build: the program, written into scratch/prog."""
+        prog = os.path.join(scratch, "prog")
+        os.mkdir(prog)
+        r = subprocess.run([self.tool, "build", "-root", ROOT, "-out", prog], input=json.dumps(cells), capture_output=True, text=True,
+                           env=dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off"))
+        if r.returncode != 0:
+            raise RuntimeError("gradetool build: %s" % one_line(r.stderr))
+        if os.geteuid() == 0:
+            uid = 61000 + os.getpid() % 1000
+            for top, dirs, files in os.walk(prog):
+                os.chown(top, uid, uid)
+                for f in files:
+                    os.chown(os.path.join(top, f), uid, uid)
+        return json.loads(r.stdout)
+
+    def checks(self, cells, scratch):
+        """Builds and runs the observing program in the sandbox; returns
+        (the program's analysis, the verdicts, the run's status, a message)."""
+        prog = self.build_program(cells, scratch)
+        obs = os.path.join(self.private, os.path.basename(scratch) + ".observations")
+        fd = os.open(obs, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            box = self.sandbox_for(scratch)
+            script = 'go build -o /tmp/observe . && exec /tmp/observe %d 3>&%d' % (self.seed, fd)
+            r = box.run(["sh", "-c", script], self.env_in(scratch, CGO_ENABLED="0"), pass_fds=(fd,), cwd=prog["dir"], name="checks",
+                        seconds=min(self.args.timeout, self.args.checks_timeout))
+        finally:
+            os.close(fd)
+        with open(obs, "rb") as f:
+            observed = f.read(16 << 20)
+        j = subprocess.run([self.tool, "judge", "-seed", str(self.seed)], input=observed, capture_output=True)
+        if j.returncode != 0:
+            raise RuntimeError("gradetool judge: %s" % one_line(j.stderr.decode(errors="replace")))
+        message = "" if r.status == "ok" else one_line(r.stderr.decode(errors="replace")[-2000:])
+        return prog, json.loads(j.stdout), r.status, message
+
+    def notebook(self, prepared, scratch, refused):
+        """Runs the prepared notebook in the sandbox, with its refused cells
+        left out; returns (executed notebook or None, status, cell, message)."""
+        import nbformat
+
+        nb = copy.deepcopy(prepared)
+        for cell in nb.cells:
+            why = refused.get(cell["id"])
+            if why and cell.cell_type == "code":
+                cell.source = "// The grader did not run this cell: %s" % "; ".join(why)
+        src = os.path.join(scratch, "submission.ipynb")
+        nbformat.write(nb, src)
+        out, status_file = os.path.join(scratch, "executed.ipynb"), os.path.join(scratch, "status.json")
+        env = self.env_in(scratch, JUPYTER_DATA_DIR=os.path.join(ROOT, ".venv", "share", "jupyter"),
+                          JUPYTER_CONFIG_DIR=os.path.join(ROOT, ".venv", "etc", "jupyter"), JUPYTER_RUNTIME_DIR=os.path.join(scratch, "runtime"),
+                          JUPYTER_PLATFORM_DIRS="1", MNISTFC_EPOCHS=str(self.args.epochs), MNISTFC_RUNS_DIR=os.path.join(scratch, "runs"),
+                          PYTHONDONTWRITEBYTECODE="1", GONB_DIR=self.ref.dir)
+        box = self.sandbox_for(scratch)
+        r = box.run([os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, "scripts", "sandbox-notebook.py"), src, out, status_file,
+                     "--cwd", self.ref.dir, "--cell-timeout", str(self.args.cell_timeout), "--total-mb", str(self.args.output_mb / 2)],
+                    env, name="notebook")
+        state = {}
+        try:
+            with open(status_file, "rb") as f:
+                state = json.loads(f.read(65536))
+        except (OSError, ValueError):
+            pass
+        executed = None
+        try:
+            if os.path.getsize(out) <= self.args.output_mb * (1 << 20):
+                executed = nbformat.read(out, as_version=4)
+        except (OSError, ValueError, Exception):
+            executed = None
+        status = r.status if r.status != "ok" else (state.get("status") if state.get("status") in ("output-limit",) else "ok")
+        cell = state.get("limit_cell") or state.get("cell")
+        message = "" if status == "ok" else one_line(r.stderr.decode(errors="replace")[-1000:]) or state.get("error", "")
+        return executed, status, cell, message
+
+
+LIMIT_WORDS = {"time-limit": "ran into the time limit", "memory-limit": "ran out of its memory limit",
+               "process-limit": "reached the limit on processes", "output-limit": "printed more than the output limit",
+               "error": "stopped with an error"}
+
+
+def grade_one(path, name, grading, ref, args):
     """Grades one submission; returns its report (a dict)."""
+    import nbformat
+
     report = {"submission": path, "name": name, "status": "graded", "message": "", "problems": [], "notes": [],
-              "epochs": args.epochs, "timeout": args.timeout, "until_checks": args.until_checks,
+              "epochs": args.epochs, "timeout": args.timeout, "checks_only": args.checks_only, "seed": grading.seed if grading else None,
+              "sandbox": not args.unsafe, "limits": [],
               "graded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     start = time.monotonic()
     executed_nb = None
+    scratch = None
     try:
         nb = load_submission(path)
         submitted = copy.deepcopy(nb)
-        prepared, notes = prepare(nb, ref, args.until_checks)
+        prepared, notes = prepare(nb, ref, False)
         report["notes"] = notes
-        with tempfile.TemporaryDirectory(prefix="mnistfc-grade-") as tmp:
-            import nbformat
-
-            src = os.path.join(tmp, name + ".ipynb")
-            nbformat.write(prepared, src)
-            problems, executed = runner.run_one(src, args.out, args.cell_timeout, False, cwd=ref.dir,
-                                                deadline=start + args.timeout)
-        executed_nb = nbformat.read(executed, as_version=4)
-        report["executed"] = executed
-        if problems:
-            timed_out = time.monotonic() - start >= args.timeout - 1 or any("CellTimeoutError" in p for p in problems)
-            report["status"] = "time-limit" if timed_out else "stopped"
-            report["message"] = ("the notebook ran into the time limit of %d s (--timeout); the cells after it did not run" % args.timeout
-                                 if timed_out else "the execution stopped: %s" % one_line(problems[0]))
-        report.update(grade_notebook(executed_nb, submitted, ref, args.until_checks))
+        scratch = grading.scratch(name)
+        cells = [{"id": c["id"], "source": text(c.source)} for c in submitted.cells
+                 if c.cell_type == "code" and c["id"] not in ref.owned]
+        program, verdicts, status, message = grading.checks(cells, scratch)
+        if status != "ok":
+            report["limits"].append({"run": "checks", "status": status, "cell": None, "message": message})
+        report["refused"] = program.get("refused") or []
+        report["dropped"] = program.get("dropped") or []
+        refused = {}
+        for r in report["refused"]:
+            refused.setdefault(r["cell"], []).append("%s (%s)" % (r["why"], r["text"]))
+        if not args.checks_only:
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch = grading.scratch(name)
+            executed_nb, status, cell, message = grading.notebook(prepared, scratch, refused)
+            if status != "ok":
+                report["limits"].append({"run": "notebook", "status": status, "cell": cell, "message": message})
+                report["status"] = status
+                report["message"] = "the notebook %s%s; the cells after it did not run" % (
+                    LIMIT_WORDS.get(status, status), " at cell %s" % cell if cell else "")
+        report.update(grade_notebook(executed_nb if not args.checks_only else None, submitted, ref, args.checks_only, verdicts, program))
     except NotGradable as e:
         report["status"], report["message"] = e.status, str(e)
     except Exception as e:  # Never a traceback: one line in the report.
         report["status"], report["message"] = "grader-error", "the grader failed on it: %s: %s" % (type(e).__name__, one_line(str(e)))
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     report["seconds"] = round(time.monotonic() - start, 1)
     report.setdefault("score", 0)
     report.setdefault("max_score", len(EXERCISES))
     report["problems"] = problems_of(report)
-    report["run"] = "Graded %s: a new kernel, MNISTFC_EPOCHS=%d%s, time limit %d s; %.0f s." % (
-        report["graded"], args.epochs, ", up to the last check cell" if args.until_checks else "", args.timeout, report["seconds"])
+    if args.unsafe:
+        report["notes"].insert(0, "UNSAFE: graded without the sandbox (--unsafe): the submission ran with the grader's rights")
+    report["run"] = "Graded %s%s: seed %s, MNISTFC_EPOCHS=%d%s, time limit %d s; %.0f s." % (
+        report["graded"], " in a sandbox" if not args.unsafe else " WITHOUT a sandbox", report["seed"], args.epochs,
+        ", checks only" if args.checks_only else "", args.timeout, report["seconds"])
     page = os.path.join(args.out, name + ".html")
-    written = False
-    if executed_nb is not None:
-        try:
-            html_problems = runner.write_html(executed_nb, name, ref.dir, args.out, "show", args.max_mb, grade_html(report))
-            written = not any("KaTeX is not installed" in p for p in html_problems)
-            for p in html_problems:
-                print("grade: note: %s" % p, file=sys.stderr)
-        except Exception as e:
-            print("grade: note: %s: no notebook page: %s" % (name, one_line(str(e))), file=sys.stderr)
-    if not written:
-        with open(page, "w", encoding="utf-8") as f:
-            f.write(standalone_page("Grade of " + name, grade_html(report)))
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(report_html.page(report, grade_html(report), executed_nb, args.output_mb))
     report["html"] = page
     with open(os.path.join(args.out, name + ".json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, ensure_ascii=False)
@@ -595,15 +747,23 @@ def main(argv=None):
     parser.add_argument("submissions", nargs="*", help="students' .ipynb files, or folders of them")
     parser.add_argument("--out", default=os.path.join(ROOT, "out", "grades"), help="folder of the reports (default: out/grades)")
     parser.add_argument("--epochs", type=int, default=2, help="MNISTFC_EPOCHS for the run (default 2, the fast profile)")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds the whole notebook may run (default 900)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds a submission's notebook may run (default 900)")
+    parser.add_argument("--checks-timeout", type=int, default=300, help="seconds the checks of a submission may run (default 300)")
+    parser.add_argument("--memory-mb", type=int, default=6144, help="memory of a submission's run (default 6144)")
+    parser.add_argument("--processes", type=int, default=512, help="processes and threads of a submission's run (default 512)")
+    parser.add_argument("--disk-mb", type=int, default=2048, help="what a submission may write, and its largest file (default 2048)")
+    parser.add_argument("--output-mb", type=float, default=8, help="output of a submission's notebook kept in its report (default 8)")
+    parser.add_argument("--seed", type=int, default=None, help="the inputs of the checks (default: drawn anew for each grading run)")
+    parser.add_argument("--checks-only", action="store_true", help="only the checks of the exercises: no notebook run (seconds a submission)")
+    parser.add_argument("--until-checks", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--unsafe", action="store_true", help="run without the sandbox (every report says so)")
     parser.add_argument("--cell-timeout", type=int, default=600, help=argparse.SUPPRESS)
-    parser.add_argument("--until-checks", action="store_true", help="stop after the last check cell (no experiments)")
     parser.add_argument("--reference", default=REFERENCE, help="the student's notebook (default: notebooks/student/mnist_fc.ipynb)")
-    parser.add_argument("--max-mb", type=float, default=8, help=argparse.SUPPRESS)
     parser.add_argument("--self-test", action="store_true", help="run this script's own tests and exit")
     args = parser.parse_args(argv)
     if args.self_test:
         return self_test()
+    args.checks_only = args.checks_only or args.until_checks
     found = submissions(args.submissions)
     if not found:
         parser.error("no submissions (.ipynb files, or folders holding them)")
@@ -612,21 +772,30 @@ def main(argv=None):
         parser.error("no such file: %s" % ", ".join(missing))
     if args.epochs < 1 or args.timeout < 1:
         parser.error("--epochs and --timeout must be positive")
+    if not args.unsafe:
+        why = sandbox.available()
+        if why:
+            print("grade: refusing to grade without a sandbox: %s.\n"
+                  "grade: install it (%s), or pass --unsafe to run submissions with your own rights." % (why, sandbox.INSTALL), file=sys.stderr)
+            return 2
     try:
         ref = Reference(args.reference)
     except (OSError, ValueError, KeyError, StopIteration) as e:
         print("grade: the reference %s: %s" % (args.reference, e), file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
-    os.environ["MNISTFC_EPOCHS"] = str(args.epochs)
-    os.environ.pop("MNISTFC_RUNS_DIR", None)  # run-notebooks gives each run a new one.
-    runner = load_runner()
-    reports = []
-    for (base, path), name in zip(found, unique_names(found)):
-        print("grade: %s (%s)" % (name, path), flush=True)
-        r = grade_one(path, name, ref, args, runner)
-        reports.append(r)
-        print("grade: " + summary_line(r), flush=True)
+    grading = Grading(args, ref)
+    try:
+        print("grade: seed %d; %s" % (grading.seed, "no sandbox (--unsafe)" if args.unsafe else "each submission in a bubblewrap sandbox"), flush=True)
+        grading.warm()
+        reports = []
+        for (base, path), name in zip(found, unique_names(found)):
+            print("grade: %s (%s)" % (name, path), flush=True)
+            r = grade_one(path, name, grading, ref, args)
+            reports.append(r)
+            print("grade: " + summary_line(r), flush=True)
+    finally:
+        grading.close()
     summary = write_summary(reports, args.out)
     bad = [r for r in reports if r["problems"]]
     print("grade: %d submission(s), %d with problems; wrote %s and a report per submission in %s" % (

@@ -59,7 +59,10 @@ const modulePath = "github.com/mnistfc/mnistfc"
 // dropped, and so is what depends on it, until the rest compiles.
 func Build(cells []Cell, root, dir string) (*Program, error) {
 	d := read(cells)
-	p := &Program{Dir: dir, Refused: d.refused, Dropped: d.dropped, Functions: map[string]string{}, Shortcuts: map[string]string{}}
+	p := &Program{Dir: dir, Dropped: d.dropped, Functions: map[string]string{}, Shortcuts: map[string]string{}}
+	for _, c := range cells {
+		p.Refused = append(p.Refused, RefusedLines(c)...)
+	}
 	if err := writeModule(root, dir); err != nil {
 		return nil, err
 	}

@@ -73,7 +73,6 @@ type declarations struct {
 	imports map[string]string // path -> name ("" for the package's own)
 	order   []string
 	decls   map[string]decl
-	refused []Refusal
 	dropped []Refusal
 }
 
@@ -98,9 +97,7 @@ func read(cells []Cell) *declarations {
 		for _, spec := range f.Imports {
 			path, _ := strconv.Unquote(spec.Path.Value)
 			if !Allowed(path) {
-				d.refused = append(d.refused, Refusal{Cell: c.ID, Line: fset.Position(spec.Pos()).Line - 1, Text: spec.Path.Value,
-					Why: "import of " + path + " is not allowed"})
-				continue
+				continue // RefusedLines names it.
 			}
 			name := ""
 			if spec.Name != nil {
@@ -131,19 +128,15 @@ func read(cells []Cell) *declarations {
 }
 
 // declarationPart returns the lines of cell c before its program (%% or
-// %main), with refused magics and shell lines blanked and recorded.
+// %main), with magics and shell lines blanked (RefusedLines names them).
 func (d *declarations) declarationPart(c Cell) string {
 	var out []string
-	for i, line := range strings.Split(c.Source, "\n") {
+	for _, line := range strings.Split(c.Source, "\n") {
 		t := strings.TrimSpace(line)
-		switch {
-		case slices.Contains(AllowedMagics, strings.Fields(t + " x")[0]):
-			return strings.Join(out, "\n")
-		case strings.HasPrefix(t, "%"):
-			d.refused = append(d.refused, Refusal{Cell: c.ID, Line: i + 1, Text: t, Why: "magic not allowed"})
-			line = ""
-		case strings.HasPrefix(t, "!"):
-			d.refused = append(d.refused, Refusal{Cell: c.ID, Line: i + 1, Text: t, Why: "shell line not allowed"})
+		if slices.Contains(AllowedMagics, strings.Fields(t + " x")[0]) {
+			break
+		}
+		if strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!") {
 			line = ""
 		}
 		out = append(out, line)
@@ -155,14 +148,14 @@ func (d *declarations) declarationPart(c Cell) string {
 // shell lines, imports outside the allowlist), for the cells the notebook
 // run skips.
 func RefusedLines(c Cell) []Refusal {
-	d := &declarations{}
+	var refused []Refusal
 	lines := strings.Split(c.Source, "\n")
 	for i, line := range lines {
 		t := strings.TrimSpace(line)
 		if strings.HasPrefix(t, "%") && !slices.Contains(AllowedMagics, strings.Fields(t)[0]) {
-			d.refused = append(d.refused, Refusal{Cell: c.ID, Line: i + 1, Text: t, Why: "magic not allowed"})
+			refused = append(refused, Refusal{Cell: c.ID, Line: i + 1, Text: t, Why: "magic not allowed"})
 		} else if strings.HasPrefix(t, "!") {
-			d.refused = append(d.refused, Refusal{Cell: c.ID, Line: i + 1, Text: t, Why: "shell line not allowed"})
+			refused = append(refused, Refusal{Cell: c.ID, Line: i + 1, Text: t, Why: "shell line not allowed"})
 		}
 	}
 	// Imports: of the declarations and of the program part alike.
@@ -174,12 +167,12 @@ func RefusedLines(c Cell) []Refusal {
 	if f, err := parser.ParseFile(fset, "cell.go", "package main\n"+code, parser.ImportsOnly); err == nil {
 		for _, spec := range f.Imports {
 			if path, _ := strconv.Unquote(spec.Path.Value); !Allowed(path) {
-				d.refused = append(d.refused, Refusal{Cell: c.ID, Line: fset.Position(spec.Pos()).Line - 1, Text: spec.Path.Value,
+				refused = append(refused, Refusal{Cell: c.ID, Line: fset.Position(spec.Pos()).Line - 1, Text: spec.Path.Value,
 					Why: "import of " + path + " is not allowed"})
 			}
 		}
 	}
-	return d.refused
+	return refused
 }
 
 // keys returns the names a top-level declaration declares.

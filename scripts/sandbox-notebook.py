@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Executes one notebook inside the grader's sandbox (scripts/sandbox.py):
+
+    sandbox-notebook.py NOTEBOOK OUT.ipynb STATUS.json [--cell-timeout S] [--cell-kb K] [--total-mb M]
+
+Every cell runs, in a new kernel, in the notebook's folder. Outputs are
+capped: a cell keeps at most K KB of output (a note says where it was cut),
+the notebook at most M MB in all; past that, outputs are dropped and
+STATUS.json says "output-limit" with the cell. STATUS.json is rewritten as
+each cell starts, so that the grader knows where a run that it stopped was.
+The grader reads what this writes as the submission's own data: nothing in
+a grade comes from it.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("notebook")
+    p.add_argument("out")
+    p.add_argument("status")
+    p.add_argument("--cwd", default=None, help="the folder the cells run in (default: the notebook's)")
+    p.add_argument("--cell-timeout", type=int, default=600)
+    p.add_argument("--cell-kb", type=int, default=256)
+    p.add_argument("--total-mb", type=float, default=4)
+    args = p.parse_args()
+    nb = nbformat.read(args.notebook, as_version=4)
+    state = {"status": "running", "cell": None, "limit_cell": None}
+
+    def save():
+        with open(args.status, "w") as f:
+            json.dump(state, f)
+
+    sizes, total = {}, [0]
+
+    class Capped(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            size = len(json.dumps(msg.get("content", {})))
+            sizes[cell_index] = sizes.get(cell_index, 0) + size
+            total[0] += size
+            if sizes[cell_index] > args.cell_kb * 1024 or total[0] > args.total_mb * (1 << 20):
+                if state["limit_cell"] is None and total[0] > args.total_mb * (1 << 20):
+                    state["status"], state["limit_cell"] = "output-limit", cell_index + 1
+                    save()
+                if not any(o.get("name") == "grader" for o in outs):
+                    outs.append(nbformat.v4.new_output("stream", name="stdout", text="\n[output cut by the grader: more than %d KB in this cell]\n" % args.cell_kb))
+                    outs[-1]["name"] = "grader"
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    def on_execute(cell, cell_index):
+        state["cell"] = cell_index + 1
+        save()
+
+    client = Capped(nb, timeout=args.cell_timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "gonb"), allow_errors=True,
+                    resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.notebook))}}, on_cell_execute=on_execute)
+    try:
+        client.execute()
+        if state["status"] == "running":
+            state["status"] = "ok"
+    except Exception as e:  # Kernel died, a cell's timeout: keep what ran.
+        if state["status"] == "running":
+            state["status"], state["error"] = "stopped", "%s: %s" % (type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("name") == "grader":
+                o["name"] = "stdout"
+    nbformat.write(nb, args.out)
+    save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
