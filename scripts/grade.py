@@ -549,11 +549,16 @@ class Grading:
             shutil.copytree(self.cache, cache)
         else:
             os.mkdir(cache)
+        self.own(d)
+        return d
+
+    @staticmethod
+    def own(d):
+        """Gives folder d (not the files in it) to the sandbox's user."""
         if os.geteuid() == 0:
             uid = 61000 + os.getpid() % 1000
             for top, dirs, _ in os.walk(d):
                 os.chown(top, uid, uid)
-        return d
 
     def warm(self):
         """Builds the grader's program once for the student's notebook, in
@@ -634,7 +639,16 @@ class Grading:
         src = os.path.join(scratch, "submission.ipynb")
         nbformat.write(nb, src)
         out, status_file = os.path.join(scratch, "executed.ipynb"), os.path.join(scratch, "status.json")
-        env = self.env_in(scratch, JUPYTER_DATA_DIR=os.path.join(ROOT, ".venv", "share", "jupyter"),
+        # The GoNB kernel as installed, with its log in the sandbox's /tmp.
+        with open(os.path.join(ROOT, ".venv", "share", "jupyter", "kernels", "gonb", "kernel.json")) as f:
+            spec = json.load(f)
+        spec["argv"] = [("-extra_log=/tmp/gonb-kernel.log" if a.startswith("-extra_log=") else a) for a in spec["argv"]]
+        kernels = os.path.join(scratch, "jupyter", "kernels", "gonb")
+        os.makedirs(kernels)
+        with open(os.path.join(kernels, "kernel.json"), "w") as f:
+            json.dump(spec, f)
+        self.own(os.path.join(scratch, "jupyter"))
+        env = self.env_in(scratch, JUPYTER_DATA_DIR=os.path.join(scratch, "jupyter"),
                           JUPYTER_CONFIG_DIR=os.path.join(ROOT, ".venv", "etc", "jupyter"), JUPYTER_RUNTIME_DIR=os.path.join(scratch, "runtime"),
                           JUPYTER_PLATFORM_DIRS="1", MNISTFC_EPOCHS=str(self.args.epochs), MNISTFC_RUNS_DIR=os.path.join(scratch, "runs"),
                           PYTHONDONTWRITEBYTECODE="1", GONB_DIR=self.ref.dir)
@@ -654,7 +668,13 @@ class Grading:
                 executed = nbformat.read(out, as_version=4)
         except (OSError, ValueError, Exception):
             executed = None
-        status = r.status if r.status != "ok" else (state.get("status") if state.get("status") in ("output-limit",) else "ok")
+        status = r.status
+        if status == "ok" and state.get("status") == "output-limit":
+            status = "output-limit"
+        elif status == "ok" and state.get("status") != "ok":
+            status = "error"
+        if os.environ.get("MNISTFC_GRADE_DEBUG"):
+            print(r.stderr.decode(errors="replace")[-3000:], state, file=sys.stderr)
         cell = state.get("limit_cell") or state.get("cell")
         message = "" if status == "ok" else one_line(r.stderr.decode(errors="replace")[-1000:]) or state.get("error", "")
         return executed, status, cell, message

@@ -179,7 +179,7 @@ class Sandbox:
                 "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv",
                 "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
                 "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-                "--ro-bind-try", "/etc/alternatives", "/etc/alternatives", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+                "--perms", "0755", "--dir", "/etc", "--ro-bind-try", "/etc/alternatives", "/etc/alternatives", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
                 "--ro-bind-try", "/etc/localtime", "/etc/localtime", "--ro-bind-try", "/etc/mime.types", "/etc/mime.types",
                 "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(self.limits.disk_mb << 20), "--tmpfs", "/tmp"]
         for path in sorted(set(self.readonly + [self.root])):
