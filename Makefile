@@ -200,6 +200,7 @@ grade: notebooks-setup node-tools
 # code that does not compile or panics, and the time limit get their lines.
 grade-check: notebooks-setup node-tools xla-cpu
 	$(NB_ENV) python scripts/grade.py --self-test
+	$(NB_ENV) python scripts/sandbox.py --self-test
 	$(NB_ENV) python scripts/check-grader.py
 
 # Run $(E2E_NOTEBOOK) in JupyterLab through headless Chromium; screenshot in artifacts/.

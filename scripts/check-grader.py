@@ -30,6 +30,7 @@ saying what differs, otherwise.
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import re
@@ -97,10 +98,92 @@ def cell_processes():
     return found
 
 
+def checkout_state():
+    """What must not change while grading: git's status and the tracked
+    files' contents."""
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True).stdout.split(b"\0")
+    digest = hashlib.sha256()
+    for f in files:
+        if f and os.path.isfile(os.path.join(ROOT, f.decode())):
+            with open(os.path.join(ROOT, f.decode()), "rb") as fh:
+                digest.update(f + fh.read())
+    return status, digest.hexdigest()
+
+
+# What each hostile submission must get: its score and a phrase of its report.
+HOSTILE_EXPECTED = {
+    "forged-lines": (0, "is not written yet"),
+    "early-exit": (0, "import of os is not allowed"),
+    "shell-tamper": (0, "shell line not allowed"),
+    "go-tamper": (0, "import of os/exec is not allowed"),
+    "shortcut-helper": (5, "sigmoid reaches mnistfc.Sigmoid"),
+    "shortcut-alias": (5, "softmax reaches mnistfc.Softmax"),
+    "unsafe-import": (0, "import of unsafe is not allowed"),
+    "magic": (0, "magic not allowed"),
+}
+
+
+def with_cells(nb, after_id, *cells):
+    nb = json.loads(json.dumps(nb))
+    at = nb["cells"].index(cell(nb, after_id)) + 1
+    nb["cells"][at:at] = [code_cell(cid, src) for cid, src in cells]
+    return nb
+
+
+def replaced(nb, marker, source):
+    nb = json.loads(json.dumps(nb))
+    c = next(c for c in nb["cells"] if marker in "".join(c["source"]))
+    c["source"] = [source]
+    return nb
+
+
+def solution_cells(solution):
+    """The solution with its solution markers taken out."""
+    nb = json.loads(json.dumps(solution))
+    for c in nb["cells"]:
+        c["source"] = [l for l in c["source"] if "SOLUTION" not in l] if isinstance(c["source"], list) else c["source"]
+    return nb
+
+
+def hostile_submissions(student, solution, sigmoid_id):
+    forged = "%%\n" + "".join('fmt.Println("✓ %s: fine")\n' % n for n in ("sigmoid", "softmax", "cross-entropy", "accuracy", "forward", "gradient", "training"))
+    good = solution_cells(solution)
+    return {
+        "forged-lines": with_cells(student, sigmoid_id, ("forge", forged + 'fmt.Println("Test Accuracy : 0.99")')),
+        "early-exit": with_cells(student, sigmoid_id, ("exit", 'import "os"\n\nfunc init() {\n\tfmt.Println("✓ sigmoid: fine")\n\tos.Exit(0)\n}')),
+        "shell-tamper": with_cells(student, sigmoid_id, ("shell", '!echo "CHECKS = {}" >> "$GONB_DIR/../../scripts/grade.py"\n!touch "$GONB_DIR/../../PWNED"\n!cat "$GONB_DIR/../mnist_fc.ipynb"')),
+        "go-tamper": with_cells(student, sigmoid_id, ("exec", 'import "os/exec"\n\nvar _ = exec.Command("sh", "-c", "touch /tmp/pwned").Run()')),
+        "shortcut-helper": replaced(good, "func sigmoid(", "var lib = mnistfc.Sigmoid\n\nfunc helper(x *graph.Node) *graph.Node { return lib(x) }\n\n"
+                                                        "func sigmoid(x *graph.Node) *graph.Node { return helper(x) }"),
+        "shortcut-alias": replaced(good, "func softmax(", 'import m "github.com/mnistfc/mnistfc/mnistfc"\n\n'
+                                                       "func softmax(z *graph.Node) *graph.Node { f := func(v *graph.Node) *graph.Node { return m.Softmax(v, m.SoftmaxRow) }; return f(z) }\n\n"
+                                                       "func softmaxBatch(z *graph.Node) *graph.Node { return m.Softmax(z, m.SoftmaxBatch) }"),
+        "unsafe-import": with_cells(student, sigmoid_id, ("unsafe", 'import "unsafe"\n\nvar size = unsafe.Sizeof(0)')),
+        "magic": with_cells(student, sigmoid_id, ("magic", '%env GOFLAGS=-toolexec=/bin/true\n%with_password\nfunc x() {}')),
+    }
+
+
+def other_ways(solution):
+    """The solution with every exercise written another, correct way."""
+    nb = solution_cells(solution)
+    nb = replaced(nb, "func sigmoid(", "// sigmoid, the textbook way.\nfunc sigmoid(x *graph.Node) *graph.Node {\n\treturn graph.Inverse(graph.OnePlus(graph.Exp(graph.Neg(x))))\n}")
+    nb = replaced(nb, "func softmax(", "// softmax without subtracting the maximum.\nfunc softmax(z *graph.Node) *graph.Node {\n\te := graph.Exp(z)\n"
+                                      "\treturn graph.Div(e, graph.ReduceAndKeep(e, graph.ReduceSum, -1))\n}\n\n"
+                                      "func softmaxBatch(z *graph.Node) *graph.Node { return mnistfc.Softmax(z, mnistfc.SoftmaxBatch) }")
+    nb = replaced(nb, "func crossEntropy(", "func crossEntropy(y, t *graph.Node) *graph.Node {\n\tperRow := graph.ReduceSum(graph.Mul(graph.Log(y), t), 1)\n"
+                                           "\treturn graph.Neg(graph.ReduceAllMean(perRow))\n}\n\n"
+                                           "func accuracy(y, t *graph.Node) *graph.Node {\n\ttop := graph.ReduceAndKeep(y, graph.ReduceMax, 1)\n"
+                                           "\thit := graph.ReduceSum(graph.Mul(t, graph.ConvertDType(graph.Equal(y, top), y.DType())), 1)\n"
+                                           "\treturn graph.ReduceAllMean(hit)\n}")
+    return nb
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=os.path.join(ROOT, "out", "grade-check"))
     args = parser.parse_args()
+    checkout_before = checkout_state()
     solution, student = load(SOLUTION), load(STUDENT)
     subs = tempfile.mkdtemp(prefix="mnistfc-submissions-")
 
@@ -178,11 +261,34 @@ def main():
     status, output, seconds = grade(os.path.join(args.out, "timeout"), "--until-checks", "--timeout", "20", paths["endless"])
     print("check-grader: endless notebook stopped in %.0f s" % seconds)
     r = load(os.path.join(args.out, "timeout", "endless.json"))
-    expect(status == 1 and r["status"] == "time-limit" and "time limit of 20 s" in r["problems"][0], "endless: %s %s" % (status, r["problems"]))
+    expect(status == 1 and r["status"] == "time-limit" and "time limit" in r["problems"][0], "endless: %s %s" % (status, r["problems"]))
     expect(seconds < 90, "endless: the grader took %.0f s with --timeout 20" % seconds)
     time.sleep(2)
     left = {p: c for p, c in cell_processes().items() if p not in before}
     expect(not left, "endless: processes of its cells are still running: %s" % left)
+
+    # 4. Hostile submissions and differently written correct ones, checks
+    # only, one seed: no credit for the hostile, full marks for the honest,
+    # the same grades alone as after the hostile ones.
+    hostile = hostile_submissions(student, solution, sigmoid_id)
+    honest = {"other-ways": other_ways(solution)}
+    hpaths = {name: write(subs, name + ".ipynb", nb) for name, nb in list(hostile.items()) + list(honest.items())}
+    out = os.path.join(args.out, "hostile")
+    status, output, seconds = grade(out, "--checks-only", "--seed", "12345", *hpaths.values())
+    print("check-grader: %d hostile and honest submissions graded (checks only) in %.0f s" % (len(hpaths), seconds))
+    for name, (score, fragment) in HOSTILE_EXPECTED.items():
+        r = load(os.path.join(out, name + ".json"))
+        said = json.dumps(r, ensure_ascii=False)
+        expect(r["score"] == score, "%s: score %d, want %d" % (name, r["score"], score))
+        expect(fragment in said, "%s: the report does not say %r" % (name, fragment))
+    alone = os.path.join(args.out, "alone")
+    grade(alone, "--checks-only", "--seed", "12345", hpaths["other-ways"])
+    a, b = load(os.path.join(alone, "other-ways.json")), load(os.path.join(out, "other-ways.json"))
+    expect(a["score"] == 6 and a["checks"] == b["checks"], "other-ways: %d alone, %d after the hostile ones; checks differ: %s" % (
+        a["score"], b["score"], a["checks"] != b["checks"]))
+
+    # 5. The teacher's checkout is as it was.
+    expect(checkout_state() == checkout_before, "the checkout changed while grading: git status --porcelain and tracked files differ")
 
     if problems:
         print("check-grader: %d problem(s)" % len(problems), file=sys.stderr)

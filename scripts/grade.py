@@ -699,7 +699,7 @@ def grade_one(path, name, grading, ref, args):
     try:
         nb = load_submission(path)
         submitted = copy.deepcopy(nb)
-        prepared, notes = prepare(nb, ref, False)
+        prepared, notes = prepare(nb, ref, args.until_checks)
         report["notes"] = notes
         scratch = grading.scratch(name)
         cells = [{"id": c["id"], "source": text(c.source)} for c in submitted.cells
@@ -721,7 +721,8 @@ def grade_one(path, name, grading, ref, args):
                 report["status"] = status
                 report["message"] = "the notebook %s%s; the cells after it did not run" % (
                     LIMIT_WORDS.get(status, status), " at cell %s" % cell if cell else "")
-        report.update(grade_notebook(executed_nb if not args.checks_only else None, submitted, ref, args.checks_only, verdicts, program))
+        report.update(grade_notebook(executed_nb if not args.checks_only else None, submitted, ref, args.checks_only or args.until_checks,
+                                     verdicts, program))
     except NotGradable as e:
         report["status"], report["message"] = e.status, str(e)
     except Exception as e:  # Never a traceback: one line in the report.
@@ -775,7 +776,7 @@ def main(argv=None):
     parser.add_argument("--output-mb", type=float, default=8, help="output of a submission's notebook kept in its report (default 8)")
     parser.add_argument("--seed", type=int, default=None, help="the inputs of the checks (default: drawn anew for each grading run)")
     parser.add_argument("--checks-only", action="store_true", help="only the checks of the exercises: no notebook run (seconds a submission)")
-    parser.add_argument("--until-checks", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--until-checks", action="store_true", help="run the notebook only up to its last check cell (no experiments)")
     parser.add_argument("--unsafe", action="store_true", help="run without the sandbox (every report says so)")
     parser.add_argument("--cell-timeout", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument("--reference", default=REFERENCE, help="the student's notebook (default: notebooks/student/mnist_fc.ipynb)")
@@ -783,7 +784,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.self_test:
         return self_test()
-    args.checks_only = args.checks_only or args.until_checks
     found = submissions(args.submissions)
     if not found:
         parser.error("no submissions (.ipynb files, or folders holding them)")
@@ -891,8 +891,8 @@ def self_test():
         def test_not_json_report(self):
             out = os.path.join(self.tmp, "out")
             os.makedirs(out)
-            args = argparse.Namespace(epochs=1, timeout=10, until_checks=False, out=out, cell_timeout=10, max_mb=5)
-            r = grade_one(self.write("x.ipynb", "hello"), "x", self.ref, args, runner=None)
+            args = argparse.Namespace(epochs=1, timeout=10, until_checks=False, checks_only=False, unsafe=False, out=out, cell_timeout=10, output_mb=5)
+            r = grade_one(self.write("x.ipynb", "hello"), "x", None, self.ref, args)
             self.assertEqual((r["status"], r["score"]), ("not-json", 0))
             self.assertTrue(r["problems"] and "not JSON" in r["problems"][0])
             for ext in (".json", ".html"):
@@ -927,7 +927,7 @@ def self_test():
             self.assertEqual(cell_failure(failed), ("error", "forward is not written yet"))
             self.assertIsNone(cell_failure(code("d", "x", [stream("fine\n")])))
 
-        def grade(self, changes, answers=("", ""), sources=None):
+        def grade(self, changes, answers=("", ""), sources=None, verdicts=None, program=None):
             executed = nbformat.from_dict(json.loads(nbformat.writes(ref_nb)))
             for c in executed.cells:
                 if c.cell_type == "code":
@@ -941,15 +941,16 @@ def self_test():
                     c.source = answer % a if a else c.source
                 else:
                     submitted.cells.remove(c)
-            return grade_notebook(executed, submitted, self.ref)
+            return grade_notebook(executed, submitted, self.ref, verdicts=verdicts, program=program)
 
         def test_checks_exercises_and_experiments(self):
+            verdicts = [{"check": "sigmoid", "passed": False, "message": "σ(2) = 0.5, want 0.881"},
+                        {"check": "gradient", "passed": True, "message": "fine"}, {"check": "training", "passed": True, "message": "fine"}]
             g = self.grade({
                 "sig": [stream("✓ sigmoid: fake, printed by the student's cell\n")],
-                "chk": [stream("x  [1 2]\n✗ sigmoid: σ(2) = 0.5, want 0.881\n")],
-                "chk2": [stream("✓ gradient: fine\n"), stream("✓ training: fine\n")],
+                "chk": [stream("✓ sigmoid: also printed, and not read\n")],
                 "e1": [stream("===== Test Results =====\nTest Accuracy : 0.1135\nTest Loss : 2.3\n")],
-            }, answers=("Because it saturates.", None))
+            }, answers=("Because it saturates.", None), verdicts=verdicts)
             self.assertEqual([(c["check"], c["passed"]) for c in g["checks"]], [("sigmoid", False), ("gradient", True), ("training", True)])
             self.assertEqual(g["checks"][0]["message"], "σ(2) = 0.5, want 0.881")
             passed = {x["exercise"]: x["passed"] for x in g["exercises"]}
@@ -958,35 +959,36 @@ def self_test():
             self.assertEqual([(q["question"], q["answered"], q["words"]) for q in g["questions"]], [("1", True, 3), ("2.1", False, 0)])
             self.assertEqual(g["questions"][1]["problem"], "the question's cell is missing")
 
-        def test_shortcuts(self):
-            body = "\n".join([
-                'import act "github.com/gomlx/gomlx/ml/layers/activation"',
-                "// sigmoid is not mnistfc.Sigmoid: it says \"graph.Sigmoid\" in comments only.",
-                "func sigmoid(x *graph.Node) *graph.Node {",
-                "\t%s",
-                "}",
-                "func helper(x *graph.Node) *graph.Node { return mnistfc.Sigmoid(x) }",
-            ])
-            passed = {"chk": [stream("✓ sigmoid: fine\n")]}
-            for line, shortcut in (("return graph.Inverse(graph.OnePlus(graph.Exp(graph.Neg(x)))) // not graph.Sigmoid(x)", ""),
-                                   ('s := "mnistfc.Sigmoid"; _ = s; act := x; return graph.Div(act, act)', ""),
-                                   ("return graph.Logistic(x)", "sigmoid calls graph.Logistic instead of computing it with graph operations"),
-                                   ("return act.Sigmoid(x)", "sigmoid calls act.Sigmoid instead of computing it with graph operations"),
-                                   ("if true { return mnistfc.Sigmoid(x) }; return x", "sigmoid calls mnistfc.Sigmoid instead of computing it with graph operations"),
-                                   ("return graph.Sigmoid(x)", "sigmoid calls graph.Sigmoid instead of computing it with graph operations")):
-                g = self.grade(passed, sources={"sig": body % line})
-                x = g["exercises"][0]
-                self.assertEqual((x["exercise"], x["shortcut"]), ("sigmoid", shortcut), line)
-                self.assertEqual(x["passed"], not shortcut, line)
-                self.assertEqual(csv_row(dict(g, submission="a", name="a", status="graded", problems=[]))["not_counted"], shortcut)
-                self.assertEqual("not counted" in grade_html(dict(g, name="a", status="graded", problems=[], run="")), bool(shortcut))
+        def test_shortcuts_and_missing_functions(self):
+            verdicts = [{"check": "sigmoid", "passed": True, "message": "fine"}, {"check": "softmax", "passed": False, "message": "softmax is missing, or does not compile"}]
+            program = {"shortcuts": {"sigmoid": "sigmoid reaches mnistfc.Sigmoid (sigmoid → helper → mnistfc.Sigmoid)"},
+                       "functions": {"sigmoid": "", "softmax": "does not compile: undefined: os"}}
+            g = self.grade({}, verdicts=verdicts, program=program)
+            x = {e["exercise"]: e for e in g["exercises"]}
+            self.assertEqual((x["sigmoid"]["passed"], x["sigmoid"]["shortcut"]), (False, program["shortcuts"]["sigmoid"]))
+            self.assertEqual(g["checks"][1]["message"], "softmax does not compile: undefined: os")
+            r = dict(g, submission="a", name="a", status="graded", problems=[], run="")
+            self.assertIn("mnistfc.Sigmoid", csv_row(r)["not_counted"])
+            self.assertIn("not counted", grade_html(r))
 
-        def test_a_check_that_did_not_run(self):
+        def test_a_cell_that_did_not_run(self):
             g = self.grade({"chk": [err("# gonb_1\n./main.go:3:1: undefined: sigmoid\n")], "e1": [stream("error: sigmoid is not written yet\n", "stderr"), err("exit status 1")]})
-            self.assertEqual(g["checks"][0]["message"], "the check did not run: undefined: sigmoid")
-            self.assertEqual(g["checks"][1]["message"], "the check printed no result")
+            self.assertEqual(g["checks"], [])
             self.assertEqual(g["experiments"][0]["problem"], "sigmoid is not written yet")
             self.assertEqual(problems_of(dict(g, status="graded")), ["cell 4 does not compile: undefined: sigmoid"])
+
+        def test_report_runs_nothing_of_the_student(self):
+            nb = nbformat.v4.new_notebook(cells=[code("x", "%%", [
+                {"output_type": "display_data", "metadata": {}, "data": {"text/html": '<script>document.title="pwned"</script><img src="http://example.com/x.png">'}},
+                stream("y" * 300000)])])
+            page = report_html.page({"name": "a"}, "<section>grade</section>", nb, total_mb=1)
+            outer = re.sub(r'srcdoc="[^"]*"', 'srcdoc=""', page)
+            self.assertNotIn("<script", outer)
+            self.assertIn('<iframe sandbox=""', page)
+            self.assertIn("Content-Security-Policy", outer)
+            self.assertIn("default-src 'none'", html.unescape(outer))
+            self.assertIn("cut this cell", page)
+            self.assertLess(len(page), 400000)
 
         def test_answered(self):
             self.assertFalse(answered(student.PLACEHOLDER, student.PLACEHOLDER))
@@ -998,7 +1000,7 @@ def self_test():
             found = [("subs", os.path.join("subs", "alice", "mnist_fc.ipynb")), ("subs", os.path.join("subs", "bob", "mnist_fc.ipynb")),
                      (None, "x/alice.ipynb"), (None, "y/alice.ipynb"), (None, "summary.ipynb")]
             self.assertEqual(unique_names(found), ["alice--mnist_fc", "bob--mnist_fc", "alice", "alice-2", "summary-1"])
-            g = self.grade({"chk": [stream("✓ sigmoid: ok\n")]})
+            g = self.grade({}, verdicts=[{"check": "sigmoid", "passed": True, "message": "ok"}])
             r = dict(g, submission="a.ipynb", name="a", status="graded", message="", seconds=3.0, html="/x/a.html")
             r["problems"] = problems_of(r)
             row = csv_row(r)

@@ -272,3 +272,67 @@ class Sandbox:
                 status = "process-limit"
         cg.close()
         return Result(status, proc.returncode, elapsed, out, err)
+
+
+def self_test():
+    """Hostile commands against the sandbox: each is contained, and hits its
+    limit with its status. Needs bubblewrap."""
+    import socket
+    import sys
+    import tempfile
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    problems = []
+
+    def expect(ok, what):
+        print("sandbox: %s %s" % ("ok  " if ok else "FAIL", what), flush=True)
+        if not ok:
+            problems.append(what)
+
+    why = available()
+    if why:
+        print("sandbox: %s" % why, file=sys.stderr)
+        return 1
+    scratch = tempfile.mkdtemp(prefix="mnistfc-sandbox-test-")
+    os.chmod(scratch, 0o755)
+    solution = os.path.join(root, "notebooks", "mnist_fc.ipynb")
+    box = Sandbox(root, scratch, hidden=[os.path.join(root, d) for d in (".git", "notebooks", "docs", "out")],
+                  limits=Limits(seconds=20, memory_mb=256, processes=64, disk_mb=64, output_mb=1))
+    env = {"PATH": "/usr/bin:/bin", "HOME": scratch}
+
+    def sh(script, **kw):
+        return box.run(["sh", "-c", script], env, **kw)
+
+    r = sh("id -u; touch %s/PWNED; echo x >> %s/README.md" % (root, root))
+    expect(not os.path.exists(os.path.join(root, "PWNED")) and r.status == "error", "the repository is read-only (%s)" % r.status)
+    if os.geteuid() == 0:
+        expect(r.stdout.split()[0] != b"0", "an unprivileged user, not root (uid %s)" % r.stdout.split()[:1])
+    r = sh("cat %s; ls %s/.git | wc -l" % (solution, root))
+    expect(b'"cells"' not in r.stdout and r.stdout.strip().endswith(b"0"), "the solution notebook and .git are hidden")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    r = box.run(["python3", "-c", "import socket; socket.create_connection(('127.0.0.1', %d), timeout=3); print('connected')" % port], env)
+    server.close()
+    expect(b"connected" not in r.stdout and r.status == "error", "no network: the grader's loopback port is unreachable")
+    r = box.run(["python3", "-c", "b = bytearray(1 << 30); print(len(b))"], env)
+    expect(r.status == "memory-limit", "1 GB with a limit of 256 MB: %s" % r.status)
+    r = sh("for i in $(seq 200); do sleep 5 & done; wait")
+    expect(r.status == "process-limit", "200 processes with a limit of 64: %s" % r.status)
+    start = time.monotonic()
+    r = box.run(["sh", "-c", "sleep 1000 & while :; do :; done"], env, seconds=3)
+    left = subprocess.run(["pgrep", "-f", "sleep 1000"], capture_output=True).stdout.strip()
+    expect(r.status == "time-limit" and time.monotonic() - start < 15 and not left, "an endless loop stops at the time limit, with its children")
+    r = box.run(["yes"], env)
+    expect(r.status == "output-limit" and len(r.stdout) <= 1 << 20, "an output flood stops at the output limit: %s" % r.status)
+    r = sh("dd if=/dev/zero of=/tmp/big bs=1M count=200 2>/dev/null && echo written; ls -s /tmp/big")
+    expect(b"written" not in r.stdout, "writing 200 MB with a disk limit of 64 MB fails (%s)" % r.stdout.decode(errors="replace").strip())
+    shutil.rmtree(scratch, ignore_errors=True)
+    print("sandbox: %d of 9 hostile commands not contained" % len(problems) if problems else "sandbox: every hostile command contained")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(self_test() if sys.argv[1:] == ["--self-test"] else 2)
