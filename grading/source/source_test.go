@@ -111,6 +111,10 @@ func sigmoid(x *graph.Node) *graph.Node { return call(mnistfc.Sigmoid, x) }`, "m
 func sigmoid(x *graph.Node) *graph.Node { h := holder{f: mnistfc.Softmax0}; return h.f(x) }
 var mnistfcSoftmax0 = 0`, ""},
 		{"the library's network", `func forward(scope *model.Scope, x *graph.Node, hidden int) *graph.Node { return mnistfc.FullyConnected(hidden).Logits(scope, x) }`, "mnistfc.FullyConnected"},
+		{"another exercise's shortcut", `func sigmoid(x *graph.Node) *graph.Node { return mnistfc.Sigmoid(x) }
+func forward(scope *model.Scope, x *graph.Node, hidden int) *graph.Node {
+	return mnistfc.Linear(scope.In("fc2"), sigmoid(mnistfc.Linear(scope.In("fc1"), x, hidden)), mnistfc.NumClasses)
+}`, ""},
 		{"honest, beside a shortcut elsewhere", good + `
 func unused(x *graph.Node) *graph.Node { return mnistfc.Sigmoid(x) }`, ""},
 		{"comments and strings", good + `
