@@ -128,19 +128,19 @@ func (d *declarations) file() string {
 				continue
 			}
 			if path, ok := d.importFor(name); ok {
-				imports[path] = d.imports[path]
+				imports[name] = path
 			}
 		}
 	}
 	var b strings.Builder
 	b.WriteString("// The declarations of a submission's cells, as the grader compiles them.\n\npackage main\n\n")
-	paths := make([]string, 0, len(imports))
-	for path := range imports {
-		paths = append(paths, path)
+	names := make([]string, 0, len(imports))
+	for name := range imports {
+		names = append(names, name)
 	}
-	slices.Sort(paths)
-	for _, path := range paths {
-		fmt.Fprintf(&b, "import %s %q\n", imports[path], path)
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(&b, "import %s %q\n", name, imports[name])
 	}
 	for _, k := range d.order {
 		b.WriteString("\n" + d.decls[k].text + "\n")
@@ -150,10 +150,8 @@ func (d *declarations) file() string {
 
 // importFor returns the import path of the package a cell names name.
 func (d *declarations) importFor(name string) (string, bool) {
-	for path, alias := range d.imports {
-		if alias == name || (alias == "" && packageName(path) == name) {
-			return path, true
-		}
+	if path, ok := d.imports[name]; ok {
+		return path, true
 	}
 	path, ok := knownPackages[name]
 	return path, ok

@@ -70,7 +70,7 @@ type decl struct {
 
 // declarations are the merged declarations of the submission's cells.
 type declarations struct {
-	imports map[string]string // path -> name ("" for the package's own)
+	imports map[string]string // name in the cells -> import path
 	order   []string
 	decls   map[string]decl
 	dropped []Refusal
@@ -99,11 +99,11 @@ func read(cells []Cell) *declarations {
 			if !Allowed(path) {
 				continue // RefusedLines names it.
 			}
-			name := ""
+			name := packageName(path)
 			if spec.Name != nil {
 				name = spec.Name.Name
 			}
-			d.imports[path] = name
+			d.imports[name] = path
 		}
 		for _, node := range f.Decls {
 			if g, ok := node.(*ast.GenDecl); ok && g.Tok == token.IMPORT {

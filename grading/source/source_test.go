@@ -87,7 +87,8 @@ func TestShortcuts(t *testing.T) {
 		{"direct call", `func sigmoid(x *graph.Node) *graph.Node { return mnistfc.Sigmoid(x) }`, "mnistfc.Sigmoid"},
 		{"GoMLX's own", `func sigmoid(x *graph.Node) *graph.Node { return graph.Logistic(x) }`, "graph.Logistic"},
 		{"import alias", `import lib "github.com/mnistfc/mnistfc/mnistfc"
-func sigmoid(x *graph.Node) *graph.Node { return lib.Sigmoid(x) }`, "mnistfc.Sigmoid"},
+func sigmoid(x *graph.Node) *graph.Node { return lib.Sigmoid(x) }
+func forward(scope *model.Scope, x *graph.Node, hidden int) *graph.Node { return mnistfc.Linear(scope, x, hidden) }`, "mnistfc.Sigmoid"},
 		{"helper", `func helper(x *graph.Node) *graph.Node { return mnistfc.Sigmoid(x) }
 func sigmoid(x *graph.Node) *graph.Node { return helper(x) }`, "helper → mnistfc.Sigmoid"},
 		{"package variable", `var f = mnistfc.Sigmoid
@@ -126,7 +127,7 @@ var s = "graph.Sigmoid(x)"`, ""},
 			code := strings.ReplaceAll(c.code, "mnistfc.Softmax0", "func(x *graph.Node) *graph.Node { return mnistfc.Softmax(x, mnistfc.SoftmaxRow) }")
 			p := build(t, []Cell{{ID: "imports", Source: imports}, {ID: "code", Source: code}})
 			fn := "sigmoid"
-			if strings.Contains(code, "func forward") {
+			if strings.Contains(code, "func forward") && !strings.Contains(code, "lib.Sigmoid") {
 				fn = "forward"
 			}
 			if why := p.Functions[fn]; why != "" {
