@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mnistfc/mnistfc/internal/studentcode"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -26,9 +26,11 @@ import (
 //	✓ sigmoid: what was verified
 //	✗ sigmoid: what is wrong, and what to do about it
 //
-// scripts/grade.py reads these lines. A check never stops the cell's
+// They are the student's feedback: the grader does not read them, it
+// grades from values (package grading). A check never stops the cell's
 // program: it recovers a panic of the student's code (a stub's "TODO", an
-// error of GoMLX's graph building) and reports it on its line.
+// error of GoMLX's graph building, through package studentcode) and
+// reports it on its line.
 
 // ExampleLogits are the worked example of the softmax, cross-entropy and
 // accuracy checks: 3 examples, 4 classes. ExampleClasses are their true
@@ -54,7 +56,7 @@ var largeLogits = [][]float32{{1000, 1001, 1002, 1003}, {-1000, -999, -998, -997
 // reports whether sigmoid passed.
 func CheckSigmoid(sigmoid func(x *graph.Node) *graph.Node) bool {
 	return check("sigmoid", func() (string, error) {
-		f := guard1("sigmoid", sigmoid)
+		f := studentcode.Guard1("sigmoid", sigmoid)
 		builtin := false
 		outs, err := graph.CallOnceN(Backend(), func(x *graph.Node) []*graph.Node {
 			y := f(x)
@@ -106,7 +108,7 @@ func CheckSigmoid(sigmoid func(x *graph.Node) *graph.Node) bool {
 // and column sums, then its line.
 func CheckSoftmax(softmax func(z *graph.Node) *graph.Node) bool {
 	return check("softmax", func() (string, error) {
-		f := guard1("softmax", softmax)
+		f := studentcode.Guard1("softmax", softmax)
 		e := graph.MustNewExec(Backend(), func(z *graph.Node) []*graph.Node {
 			p := f(z)
 			sameShape("softmax", "the logits", p, z, "one probability per logit")
@@ -155,7 +157,7 @@ func CheckSoftmax(softmax func(z *graph.Node) *graph.Node) bool {
 // ExampleClasses, against the mean of -ln(probability of the true class).
 func CheckCrossEntropy(crossEntropy func(y, t *graph.Node) *graph.Node) bool {
 	return check("cross-entropy", func() (string, error) {
-		f := guard2("crossEntropy", crossEntropy)
+		f := studentcode.Guard2("crossEntropy", crossEntropy)
 		var dims []int
 		outs, err := graph.CallOnceN(Backend(), func(z, t *graph.Node) []*graph.Node {
 			y := mnistfc.Softmax(z, mnistfc.SoftmaxRow)
@@ -196,7 +198,7 @@ var accuracyCases = [][]int{ExampleClasses, {3, 1, 2}, {3, 0, 1}}
 // three sets of true classes (accuracies 2/3, 1/3 and 1).
 func CheckAccuracy(accuracy func(y, t *graph.Node) *graph.Node) bool {
 	return check("accuracy", func() (string, error) {
-		f := guard2("accuracy", accuracy)
+		f := studentcode.Guard2("accuracy", accuracy)
 		var dims []int
 		e := graph.MustNewExec(Backend(), func(z, t *graph.Node) *graph.Node {
 			a := f(mnistfc.Softmax(z, mnistfc.SoftmaxRow), t)
@@ -281,7 +283,7 @@ func CheckForward(network func(hidden int) mnistfc.Network) bool {
 		x := tensors.FromFlatDataAndDimensions(pixels, forwardImages, mnistfc.NumPixels)
 		worst, note := 0.0, ""
 		for _, hidden := range []int{100, 7} {
-			net := safe(guard("network", func() mnistfc.Network { return network(hidden) }))
+			net := studentcode.Network(studentcode.Guard("network", func() mnistfc.Network { return network(hidden) }))
 			if net.Logits == nil {
 				return "", fmt.Errorf("network(%d) has no Logits function", hidden)
 			}
@@ -290,7 +292,7 @@ func CheckForward(network func(hidden int) mnistfc.Network) bool {
 			if err != nil && hidden == 100 {
 				return "", err
 			} else if err != nil {
-				return "", fmt.Errorf("with hidden = %d: %s", hidden, reason(err))
+				return "", fmt.Errorf("with hidden = %d: %s", hidden, studentcode.Reason(err))
 			}
 			if want := weightNames(initial); !slices.Equal(declared, want) {
 				return "", fmt.Errorf("with hidden = %d it declares the variables %s, want %s: two mnistfc.Linear layers in the scopes "+
@@ -336,14 +338,14 @@ func probabilitiesNote(net mnistfc.Network, ours, library *tensors.Tensor) strin
 		softmax = func(z *graph.Node) *graph.Node { return mnistfc.Softmax(z, mnistfc.SoftmaxRow) }
 	}
 	p, err := exec1(softmax, ours)
-	if name := unwritten(err); name != "" {
+	if name := studentcode.Unwritten(err); name != "" {
 		return "probabilities not compared until " + name + " is written"
 	} else if err != nil {
-		return "probabilities not compared: the network's softmax fails: " + reason(err)
+		return "probabilities not compared: the network's softmax fails: " + studentcode.Reason(err)
 	}
 	want, err := exec1(func(z *graph.Node) *graph.Node { return mnistfc.Softmax(z, mnistfc.SoftmaxRow) }, library)
 	if err != nil {
-		return "probabilities not compared: " + reason(err)
+		return "probabilities not compared: " + studentcode.Reason(err)
 	}
 	if d, _ := maxDiff(flat(p), flat(want)); d > 1e-5 {
 		return fmt.Sprintf("its probabilities differ from the library's by up to %.3g, which is the softmax's part (see its check)", d)
@@ -389,7 +391,7 @@ func weightNames(ws mnistfc.Weights) []string {
 func CheckGradient(network func(hidden int) mnistfc.Network) bool {
 	return check("gradient", func() (string, error) {
 		const n, hidden, eps = 5, 4, 1e-6
-		net := safe(guard("network", func() mnistfc.Network { return network(hidden) }))
+		net := studentcode.Network(studentcode.Guard("network", func() mnistfc.Network { return network(hidden) }))
 		rng := rand.New(rand.NewPCG(1, 2))
 		pixels := make([]float64, n*mnistfc.NumPixels)
 		for i := range pixels {
@@ -509,7 +511,7 @@ func CheckTraining(network func(hidden int) mnistfc.Network) bool {
 	return check("training", func() (string, error) {
 		cfg := mnistfc.DefaultConfig()
 		cfg.Epochs, cfg.Init, cfg.Backend = 1, mnistfc.InitTorch, BackendName()
-		net := safe(guard("network", func() mnistfc.Network { return network(cfg.HiddenDim) }))
+		net := studentcode.Network(studentcode.Guard("network", func() mnistfc.Network { return network(cfg.HiddenDim) }))
 		var losses []float64
 		res, err := mnistfc.Train(context.Background(), cfg, mnistfc.WithData(Data(cfg)), mnistfc.WithNetwork(net), Progress("training check", 1),
 			mnistfc.OnStep(func(s mnistfc.StepStats) { losses = append(losses, s.Loss) }))
@@ -544,83 +546,17 @@ func check(name string, fn func() (string, error)) (ok bool) {
 	msg, err := func() (msg string, err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = panicError("the check", r)
+				err = studentcode.PanicError("the check", r)
 			}
 		}()
 		return fn()
 	}()
 	if err != nil {
-		fmt.Printf("✗ %s: %s\n", name, oneLine(reason(err)))
+		fmt.Printf("✗ %s: %s\n", name, oneLine(studentcode.Reason(err)))
 		return false
 	}
 	fmt.Printf("✓ %s: %s\n", name, oneLine(msg))
 	return true
-}
-
-// studentPanic is a panic of a notebook's function, as an error.
-//
-// GoMLX (v0.28.16) returns a graph function's panic as an error only when
-// the panic's value is an error; with any other value (panic("TODO")) it
-// re-panics, and the deferred clean-up of its Exec then waits forever. So
-// the notebook package calls the notebook's functions through guard, which
-// turns their panics into this error.
-type studentPanic struct {
-	fn    string // Which function.
-	value any    // What it panicked with.
-}
-
-func (p *studentPanic) Error() string { return fmt.Sprintf("%s panicked: %v", p.fn, p.value) }
-
-func panicError(fn string, r any) error {
-	var sp *studentPanic
-	if err, ok := r.(error); ok && errors.As(err, &sp) {
-		return err
-	}
-	return &studentPanic{fn: fn, value: r}
-}
-
-// guard calls f, turning a panic into a *studentPanic for fn.
-func guard[T any](fn string, f func() T) T {
-	defer func() {
-		if r := recover(); r != nil {
-			panic(panicError(fn, r))
-		}
-	}()
-	return f()
-}
-
-// guardNode is guard for a function that builds a node: a nil node is a
-// panic too.
-func guardNode(fn string, f func() *graph.Node) *graph.Node {
-	out := guard(fn, f)
-	if out == nil {
-		panic(&studentPanic{fn: fn, value: "it returned nil"})
-	}
-	return out
-}
-
-func guard1(fn string, f func(*graph.Node) *graph.Node) func(*graph.Node) *graph.Node {
-	return func(x *graph.Node) *graph.Node { return guardNode(fn, func() *graph.Node { return f(x) }) }
-}
-
-func guard2(fn string, f func(a, b *graph.Node) *graph.Node) func(a, b *graph.Node) *graph.Node {
-	return func(a, b *graph.Node) *graph.Node { return guardNode(fn, func() *graph.Node { return f(a, b) }) }
-}
-
-// safe returns net with its functions guarded.
-func safe(net mnistfc.Network) mnistfc.Network {
-	if f := net.Logits; f != nil {
-		net.Logits = func(scope *model.Scope, x *graph.Node) *graph.Node {
-			return guardNode("the network's forward pass", func() *graph.Node { return f(scope, x) })
-		}
-	}
-	if f := net.Softmax; f != nil {
-		net.Softmax = guard1("the network's softmax", f)
-	}
-	if f := net.Loss; f != nil {
-		net.Loss = guard2("the network's loss", f)
-	}
-	return net
 }
 
 // safeFn returns fn guarded, when it is one of the shapes of function the
@@ -628,46 +564,11 @@ func safe(net mnistfc.Network) mnistfc.Network {
 func safeFn[F any](fn F) F {
 	switch f := any(fn).(type) {
 	case func(*graph.Node) *graph.Node:
-		return any(guard1("the function", f)).(F)
+		return any(studentcode.Guard1("the function", f)).(F)
 	case func(a, b *graph.Node) *graph.Node:
-		return any(guard2("the function", f)).(F)
+		return any(studentcode.Guard2("the function", f)).(F)
 	}
 	return fn
-}
-
-// todo matches the panic of a stub of the student's notebook.
-var todo = regexp.MustCompile(`^TODO: write (\w+)`)
-
-// reason returns what a student should read about err: for a panic of
-// their code, what panicked, without GoMLX's wrapping.
-func reason(err error) string {
-	var sp *studentPanic
-	if errors.As(err, &sp) {
-		if name := unwritten(err); name != "" {
-			return fmt.Sprintf("%s is not written yet (it panics with %q): write it in its cell, run that cell, then this one", name, fmt.Sprint(sp.value))
-		}
-		return sp.Error()
-	}
-	msg := err.Error()
-	if loc := gomlxWrapping.FindAllStringIndex(msg, -1); loc != nil {
-		msg = msg[loc[len(loc)-1][1]:]
-	}
-	return msg
-}
-
-// gomlxWrapping is what GoMLX puts before the error of a graph function.
-var gomlxWrapping = regexp.MustCompile(`graphFn for ".*?" panicked: `)
-
-// unwritten returns the name of the function whose stub panicked, when err
-// is the panic of a stub, or "".
-func unwritten(err error) string {
-	var sp *studentPanic
-	if errors.As(err, &sp) {
-		if m := todo.FindStringSubmatch(strings.TrimSpace(fmt.Sprint(sp.value))); m != nil {
-			return m[1]
-		}
-	}
-	return ""
 }
 
 // oneLine returns s on one line, at most 600 characters.

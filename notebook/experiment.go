@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/mnistfc/mnistfc/internal/studentcode"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -22,9 +23,9 @@ import (
 func Must[T any](v T, err error) T {
 	if err != nil {
 		gonbui.Sync()
-		var sp *studentPanic
+		var sp *studentcode.Panic
 		if errors.As(err, &sp) {
-			err = errors.New(reason(err))
+			err = errors.New(studentcode.Reason(err))
 		}
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		os.Exit(1)
@@ -109,7 +110,7 @@ func key(cfg mnistfc.Config, net mnistfc.Network, opts []RunOption) (string, *ru
 }
 
 func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opts []RunOption) *mnistfc.Result {
-	net, cfg = safe(net), withBackend(cfg)
+	net, cfg = studentcode.Network(net), withBackend(cfg)
 	fingerprint, o := key(cfg, net, opts)
 	path := runPath(fingerprint)
 	k, announced := shown[path]
@@ -196,7 +197,7 @@ func showSummary(res *mnistfc.Result) {
 // (the same settings and network, on the notebooks' backend), and whether
 // there is one. It never trains.
 func Kept(cfg mnistfc.Config, net mnistfc.Network, opts ...RunOption) (*mnistfc.Result, bool) {
-	fingerprint, _ := key(withBackend(cfg), safe(net), opts)
+	fingerprint, _ := key(withBackend(cfg), studentcode.Network(net), opts)
 	k, ok := loadRun(fingerprint)
 	if !ok {
 		return nil, false
@@ -214,7 +215,7 @@ func Evaluate(m *mnistfc.Model, d *mnistfc.Dataset) (loss, acc float64) {
 // guarded returns a copy of m whose network's functions are guarded.
 func guarded(m *mnistfc.Model) *mnistfc.Model {
 	c := *m
-	c.Network = safe(m.Network)
+	c.Network = studentcode.Network(m.Network)
 	return &c
 }
 
