@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
+	"github.com/mnistfc/mnistfc/internal/shard"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -224,7 +225,7 @@ func missingRuns(parts []mergePart, cfgs []mnistfc.Config, done map[int]mnistfc.
 				for j, c := range cfgs {
 					costs[j] = runCost(c)
 				}
-				assigned[n] = assignShards(costs, n)
+				assigned[n] = shard.Assign(costs, n)
 			}
 			k := assigned[n][i] + 1
 			owner = fmt.Sprintf("of shard %d/%d, whose folder was not given: give it, or run the shard with\n    %s", k, n, example.command(k, n, "DIR"))

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mnistfc/mnistfc/internal/shard"
 )
 
 // shardCmd is the CLI with env added to the environment, less any job
@@ -24,7 +26,7 @@ import (
 func shardCmd(env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SLURM_") && !strings.HasPrefix(kv, "JOB_COMPLETION_INDEX=") && !strings.HasPrefix(kv, shardCountEnv+"=") {
+		if !strings.HasPrefix(kv, "SLURM_") && !strings.HasPrefix(kv, "JOB_COMPLETION_INDEX=") && !strings.HasPrefix(kv, shard.CountEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -113,7 +115,7 @@ func TestShardsMergeEqualSweep(t *testing.T) {
 	}{
 		{nil, []string{"-shard", "1/4"}, "shard 1/4 (from -shard 1/4)"},
 		{slurm2, []string{"-shard", "auto"}, "shard 2/4 (from SLURM_ARRAY_TASK_ID=6, SLURM_ARRAY_TASK_MIN=5, SLURM_ARRAY_TASK_COUNT=4)"},
-		{[]string{"JOB_COMPLETION_INDEX=2", shardCountEnv + "=4"}, []string{"-shard", "auto"}, "shard 3/4 (from JOB_COMPLETION_INDEX=2, MNISTFC_SHARD_COUNT=4)"},
+		{[]string{"JOB_COMPLETION_INDEX=2", shard.CountEnv + "=4"}, []string{"-shard", "auto"}, "shard 3/4 (from JOB_COMPLETION_INDEX=2, MNISTFC_SHARD_COUNT=4)"},
 		{[]string{"JOB_COMPLETION_INDEX=3"}, []string{"-shard", "auto", "-shard-count", "4"}, "shard 4/4 (from JOB_COMPLETION_INDEX=3, -shard-count 4)"},
 	}
 	type proc struct {

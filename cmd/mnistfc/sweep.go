@@ -18,6 +18,7 @@ import (
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
 	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
+	"github.com/mnistfc/mnistfc/internal/shard"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
@@ -47,7 +48,7 @@ func runSweep(args []string, stdout io.Writer) error {
 	resume := fs.Bool("resume", false, "finish the sweep of -out: skip the runs already in its results.jsonl (same flags required; -backend, -parallel and -json may differ)")
 	asJSON := fs.Bool("json", false, "print one JSON object per run, one per line")
 	shardFlag := fs.String("shard", "", `run only shard i of n of the sweep: "i/n" (from 1), or "auto" for the task of a Slurm job array or the pod of a Kubernetes Indexed Job; "mnistfc merge" puts the shards' -out folders together`)
-	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (a Kubernetes Indexed Job's completions; default $"+shardCountEnv+")")
+	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (a Kubernetes Indexed Job's completions; default $"+shard.CountEnv+")")
 	base, err := cf.parse(fs, args)
 	if err != nil {
 		return err
