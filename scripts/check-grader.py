@@ -287,7 +287,23 @@ def main():
     expect(a["score"] == 6 and a["checks"] == b["checks"], "other-ways: %d alone, %d after the hostile ones; checks differ: %s" % (
         a["score"], b["score"], a["checks"] != b["checks"]))
 
-    # 5. The teacher's checkout is as it was.
+    # 5. A class: two at a time, in two shards, merged; a killed run resumed.
+    shards = [os.path.join(args.out, "shard-%d" % k) for k in (1, 2)]
+    for k, d in enumerate(shards, start=1):
+        status, output, seconds = grade(d, "--checks-only", "-j", "2", "--seed", "12345", "--shard", "%d/2" % k, *hpaths.values())
+        expect("shard %d/2" % k in output, "shard %d/2: not said: %s" % (k, output[-500:]))
+    merged = os.path.join(args.out, "merged")
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "grade.py"), "--merge", "--out", merged, *shards], capture_output=True, text=True)
+    with open(os.path.join(merged, "summary.csv"), encoding="utf-8") as f:
+        rows = {row["name"]: row for row in csv.DictReader(f)}
+    expect(run.returncode == 0 and set(rows) == set(hpaths), "merge: exit %d, %d of %d submissions: %s" % (run.returncode, len(rows), len(hpaths), run.stderr))
+    expect(all(rows[n]["score"] == str(HOSTILE_EXPECTED.get(n, (6,))[0]) for n in rows), "merge: scores %s" % {n: r["score"] for n, r in rows.items()})
+    os.remove(os.path.join(out, "other-ways.json"))  # As if the run had been killed before it.
+    status, output, seconds = grade(out, "--checks-only", "--seed", "12345", "--resume", *hpaths.values())
+    expect("%d of %d submissions graded before" % (len(hpaths) - 1, len(hpaths)) in output and output.count("grade: other-ways (") == 1
+           and load(os.path.join(out, "other-ways.json"))["score"] == 6, "resume: %s" % output[-800:])
+
+    # 6. The teacher's checkout is as it was.
     expect(checkout_state() == checkout_before, "the checkout changed while grading: git status --porcelain and tracked files differ")
 
     if problems:

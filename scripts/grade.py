@@ -43,21 +43,25 @@ the user who grades.
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import copy
 import csv
 import datetime
+import hashlib
 import html
 import importlib.util
 import io
 import json
 import os
+import queue
 import re
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -498,6 +502,7 @@ class Grading:
 
     def __init__(self, args, ref):
         self.args, self.ref = args, ref
+        self.local = threading.local()  # The worker's slot (-j).
         self.seed = args.seed if args.seed is not None else secrets.randbits(63)
         self.private = tempfile.mkdtemp(prefix="mnistfc-grade-")
         os.chmod(self.private, 0o711)
@@ -516,12 +521,26 @@ class Grading:
     def close(self):
         shutil.rmtree(self.private, ignore_errors=True)
 
+    def shard(self, jobs):
+        """The jobs of --shard, as gradetool shard picks them (the same
+        split as mnistfc sweep's), with the shard's manifest in --out."""
+        r = subprocess.run([self.tool, "shard", "-shard", self.args.shard, "-shard-count", str(self.args.shard_count), "-jobs", str(len(jobs))],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip().replace("gradetool: ", ""))
+        s = json.loads(r.stdout)
+        mine = [jobs[i] for i in s["jobs"]]
+        print("grade: shard %d/%d (from %s): %d of %d submissions" % (s["index"], s["count"], s["from"], len(mine), len(jobs)), flush=True)
+        atomic_write(os.path.join(self.args.out, "shard.json"), json.dumps({"index": s["index"], "count": s["count"], "from": s["from"],
+                                                                           "names": [name for _, name in mine]}, indent=1))
+        return mine
+
     def sandbox_for(self, scratch):
         hidden = [os.path.join(ROOT, d) for d in (".git", "docs", "out", "notebooks")] + [os.path.abspath(self.args.out)]
         hidden += [os.path.abspath(s) for s in self.args.submissions] + [self.private]
         readonly = [self.go_env["GOMODCACHE"], self.go_env["GOROOT"], os.path.realpath(os.path.join(ROOT, ".venv", "bin", "python3"))]
         readonly += [os.path.dirname(os.path.dirname(os.path.realpath(os.path.join(ROOT, ".venv", "bin", "python3"))))]
-        box = sandbox.Sandbox(ROOT, scratch, hidden=[h for h in hidden if h != ROOT], readonly=readonly, limits=self.limits)
+        box = sandbox.Sandbox(ROOT, scratch, hidden=[h for h in hidden if h != ROOT], readonly=readonly, uid=self.uid(), limits=self.limits)
         box.unsafe = self.args.unsafe
         # The student's folder stays visible under the hidden notebooks/.
         box.extra = ["--ro-bind", self.ref.dir, self.ref.dir]
@@ -552,13 +571,21 @@ class Grading:
         self.own(d)
         return d
 
-    @staticmethod
-    def own(d):
-        """Gives folder d (not the files in it) to the sandbox's user."""
-        if os.geteuid() == 0:
-            uid = 61000 + os.getpid() % 1000
-            for top, dirs, _ in os.walk(d):
-                os.chown(top, uid, uid)
+    def uid(self):
+        """The sandbox's user id for this worker (-j): one of its own, so
+        that the limit on processes counts only its runs."""
+        return 100000 + (os.getpid() % 1000) * 64 + getattr(self.local, "slot", 0)
+
+    def own(self, d, files=False, uid=None):
+        """Gives folder d (with files: and its files) to the sandbox's user,
+        or to uid; nothing unless the grader is root."""
+        if os.geteuid() != 0:
+            return
+        uid = self.uid() if uid is None else uid
+        for top, dirs, names in os.walk(d):
+            os.chown(top, uid, uid)
+            for f in names if files else ():
+                os.chown(os.path.join(top, f), uid, uid)
 
     def warm(self):
         """Builds the grader's program once for the student's notebook, in
@@ -569,24 +596,19 @@ class Grading:
         scratch = self.scratch("warm")
         prog = self.build_program(cells, scratch)
         box = self.sandbox_for(scratch)
-        box.readonly = [r for r in box.readonly]
         box.writable = [self.cache]
-        uid = box.uid
-        if os.geteuid() == 0:
-            for top, dirs, files in os.walk(self.cache):
-                os.chown(top, uid, uid)
-                for f in files:
-                    os.chown(os.path.join(top, f), uid, uid)
+        self.own(self.cache, files=True)
         env = self.env_in(scratch, GOCACHE=self.cache, CGO_ENABLED="0")
         # The observing program, and what the notebook's cells build on (GoNB
         # compiles each cell against these packages).
         r = box.run(["sh", "-c", "go build -o /tmp/observe . && go build -o /dev/null github.com/mnistfc/mnistfc/notebook "
                      "github.com/mnistfc/mnistfc/plotting github.com/janpfeifer/gonb/gonbui"], env, cwd=prog["dir"], name="warm", seconds=1800)
         if os.geteuid() == 0:
+            # The grader's from now on: the hard links in each scratch
+            # folder cannot be changed from a sandbox.
+            self.own(self.cache, files=True, uid=0)
             for top, dirs, files in os.walk(self.cache):
-                os.chown(top, 0, 0)
                 for f in files:
-                    os.chown(os.path.join(top, f), 0, 0)
                     os.chmod(os.path.join(top, f), 0o444)
         shutil.rmtree(scratch, ignore_errors=True)
         if r.status != "ok":
@@ -600,12 +622,7 @@ class Grading:
                            env=dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off"))
         if r.returncode != 0:
             raise RuntimeError("gradetool build: %s" % one_line(r.stderr))
-        if os.geteuid() == 0:
-            uid = 61000 + os.getpid() % 1000
-            for top, dirs, files in os.walk(prog):
-                os.chown(top, uid, uid)
-                for f in files:
-                    os.chown(os.path.join(top, f), uid, uid)
+        self.own(prog, files=True)
         return json.loads(r.stdout)
 
     def checks(self, cells, scratch):
@@ -694,7 +711,8 @@ def grade_one(path, name, grading, ref, args):
 
     report = {"submission": path, "name": name, "status": "graded", "message": "", "problems": [], "notes": [],
               "epochs": args.epochs, "timeout": args.timeout, "checks_only": args.checks_only, "seed": grading.seed if grading else None,
-              "sandbox": not args.unsafe, "limits": [],
+              "sandbox": not args.unsafe, "limits": [], "settings": settings_of(args),
+              "sha256": file_digest(path) if os.path.isfile(path) else "",
               "graded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     start = time.monotonic()
     executed_nb = None
@@ -743,21 +761,30 @@ def grade_one(path, name, grading, ref, args):
         report["graded"], " in a sandbox" if not args.unsafe else " WITHOUT a sandbox", report["seed"], args.epochs,
         ", checks only" if args.checks_only else "", args.timeout, report["seconds"])
     page = os.path.join(args.out, name + ".html")
-    with open(page, "w", encoding="utf-8") as f:
-        f.write(report_html.page(report, grade_html(report), executed_nb, args.output_mb))
+    atomic_write(page, report_html.page(report, grade_html(report), executed_nb, args.output_mb))
     report["html"] = page
-    with open(os.path.join(args.out, name + ".json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    # The JSON last: a report whose JSON is there is complete (--resume).
+    atomic_write(os.path.join(args.out, name + ".json"), json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return report
+
+
+def atomic_write(path, content):
+    """Writes content (text) to path through a temporary file, so that path
+    is either absent or whole."""
+    tmp = "%s.tmp-%d-%d" % (path, os.getpid(), threading.get_ident())
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(content)
+    os.replace(tmp, path)
 
 
 def counts(r):
     """Exercises, experiments and answers of report r, in words."""
     runs = sum(x["test_accuracy"] is not None for x in r.get("experiments", []))
     answered_n = sum(q["answered"] for q in r.get("questions", []))
-    return "%d of %d exercises pass their checks, %d of %d experiments ran, %d of %d questions have an answer" % (
-        r["score"], r["max_score"], runs, len(r.get("experiments", [])), answered_n, len(r.get("questions", [])))
+    experiments = ("experiments not run (checks only)" if r.get("checks_only") else
+                   "%d of %d experiments ran" % (runs, len(r.get("experiments", []))))
+    return "%d of %d exercises pass their checks, %s, %d of %d questions have an answer" % (
+        r["score"], r["max_score"], experiments, answered_n, len(r.get("questions", [])))
 
 
 def summary_line(r):
@@ -783,18 +810,25 @@ def main(argv=None):
     parser.add_argument("--unsafe", action="store_true", help="run without the sandbox (every report says so)")
     parser.add_argument("--cell-timeout", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument("--reference", default=REFERENCE, help="the student's notebook (default: notebooks/student/mnist_fc.ipynb)")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded side by side, each in its own sandbox (default 1)")
+    parser.add_argument("--resume", action="store_true", help="keep the reports of submissions already graded with these settings")
+    parser.add_argument("--shard", default="", help="i/n or auto: grade only the i-th of n parts of the submissions (see deploy/README.md)")
+    parser.add_argument("--shard-count", type=int, default=0, help="with --shard auto: the number of shards where the environment does not say it")
+    parser.add_argument("--merge", action="store_true", help="put the shards' folders (the arguments) together into --out")
     parser.add_argument("--self-test", action="store_true", help="run this script's own tests and exit")
     args = parser.parse_args(argv)
     if args.self_test:
         return self_test()
+    if args.merge:
+        return merge(args.submissions, args.out)
     found = submissions(args.submissions)
     if not found:
         parser.error("no submissions (.ipynb files, or folders holding them)")
     missing = [p for _, p in found if not os.path.exists(p)]
     if missing:
         parser.error("no such file: %s" % ", ".join(missing))
-    if args.epochs < 1 or args.timeout < 1:
-        parser.error("--epochs and --timeout must be positive")
+    if args.epochs < 1 or args.timeout < 1 or not 1 <= args.jobs <= 64:
+        parser.error("--epochs and --timeout must be positive, -j from 1 to 64")
     if not args.unsafe:
         why = sandbox.available()
         if why:
@@ -807,23 +841,125 @@ def main(argv=None):
         print("grade: the reference %s: %s" % (args.reference, e), file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
+    jobs = [(path, name) for (_, path), name in zip(found, unique_names(found))]
     grading = Grading(args, ref)
     try:
-        print("grade: seed %d; %s" % (grading.seed, "no sandbox (--unsafe)" if args.unsafe else "each submission in a bubblewrap sandbox"), flush=True)
-        grading.warm()
-        reports = []
-        for (base, path), name in zip(found, unique_names(found)):
-            print("grade: %s (%s)" % (name, path), flush=True)
-            r = grade_one(path, name, grading, ref, args)
-            reports.append(r)
-            print("grade: " + summary_line(r), flush=True)
+        if args.shard:
+            try:
+                jobs = grading.shard(jobs)
+            except RuntimeError as e:
+                print("grade: %s" % e, file=sys.stderr)
+                return 2
+        reports, todo = {}, []
+        for path, name in jobs:
+            kept = kept_report(args, path, name) if args.resume else None
+            if kept:
+                reports[name] = kept
+            else:
+                todo.append((path, name))
+        if args.resume:
+            print("grade: %d of %d submissions graded before (--resume), %d to grade" % (len(reports), len(jobs), len(todo)), flush=True)
+        print("grade: seed %d; %s; %d at a time" % (grading.seed, "no sandbox (--unsafe)" if args.unsafe else "each submission in a bubblewrap sandbox",
+                                                     args.jobs), flush=True)
+        if todo:
+            grading.warm()
+        slots = queue.Queue()
+        for k in range(args.jobs):
+            slots.put(k)
+
+        def work(job):
+            path, name = job
+            slot = slots.get()
+            grading.local.slot = slot
+            try:
+                print("grade: %s (%s)" % (name, path), flush=True)
+                r = grade_one(path, name, grading, ref, args)
+                print("grade: " + summary_line(r), flush=True)
+                return r
+            finally:
+                slots.put(slot)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            for r in pool.map(work, todo):
+                reports[r["name"]] = r
     finally:
         grading.close()
+    reports = [reports[name] for _, name in jobs]
     summary = write_summary(reports, args.out)
     bad = [r for r in reports if r["problems"]]
     print("grade: %d submission(s), %d with problems; wrote %s and a report per submission in %s" % (
         len(reports), len(bad), summary, args.out))
     return 1 if bad else 0
+
+
+def settings_of(args):
+    """What a report must have been graded with to be kept by --resume."""
+    return {"epochs": args.epochs, "checks_only": args.checks_only, "until_checks": args.until_checks, "unsafe": args.unsafe,
+            "timeout": args.timeout}
+
+
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def kept_report(args, path, name):
+    """The report of an earlier run of this submission, when it is complete,
+    of the same file and settings, and not a failure of the grader; else None."""
+    try:
+        with open(os.path.join(args.out, name + ".json"), encoding="utf-8") as f:
+            r = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if (r.get("submission") != path or r.get("sha256") != file_digest(path) or r.get("settings") != settings_of(args)
+            or r.get("status") == "grader-error" or not os.path.exists(os.path.join(args.out, name + ".html"))):
+        return None
+    return r
+
+
+def merge(folders, out):
+    """Puts the shards' folders of a grading run together into out: their
+    reports and one summary. Exit status 1 when a shard or a report is missing."""
+    if not folders:
+        print("grade: --merge needs the shards' folders", file=sys.stderr)
+        return 2
+    os.makedirs(out, exist_ok=True)
+    reports, manifests, missing = {}, {}, []
+    for d in folders:
+        try:
+            with open(os.path.join(d, "shard.json"), encoding="utf-8") as f:
+                m = json.load(f)
+        except (OSError, ValueError) as e:
+            print("grade: %s is not a shard's folder (no shard.json: %s)" % (d, e), file=sys.stderr)
+            return 2
+        manifests[m["index"]] = (d, m)
+        for name in m["names"]:
+            try:
+                with open(os.path.join(d, name + ".json"), encoding="utf-8") as f:
+                    r = json.load(f)
+            except (OSError, ValueError):
+                missing.append("%s (shard %d/%d: grade.py --shard %d/%d --resume --out %s ...)" % (name, m["index"], m["count"], m["index"], m["count"], d))
+                continue
+            if name in reports:
+                print("grade: %s is in two shards; the first one's report is kept" % name, file=sys.stderr)
+                continue
+            reports[name] = r
+            if os.path.abspath(d) != os.path.abspath(out):
+                for ext in (".json", ".html"):
+                    if os.path.exists(os.path.join(d, name + ext)):
+                        shutil.copyfile(os.path.join(d, name + ext), os.path.join(out, name + ext))
+    counts = {m["count"] for _, m in manifests.values()}
+    if len(counts) != 1:
+        print("grade: the folders are shards of different splits (%s)" % sorted(counts), file=sys.stderr)
+        return 2
+    n = counts.pop()
+    missing += ["shard %d/%d: not given" % (k, n) for k in range(1, n + 1) if k not in manifests]
+    order = [name for k in sorted(manifests) for name in manifests[k][1]["names"] if name in reports]
+    summary = write_summary([reports[name] for name in sorted(order)], out)
+    for line in missing:
+        print("grade: missing: %s" % line, file=sys.stderr)
+    print("grade: merged %d reports of %d shards into %s" % (len(reports), len(manifests), summary))
+    return 1 if missing else 0
 
 
 # --- Self test: the parsing, on handmade notebooks (no kernel) ---------------------------

@@ -4,6 +4,7 @@
 //
 //	gradetool build -root DIR -out DIR < cells.json   # writes the program, prints its source.Program as JSON
 //	gradetool judge -seed N < observations.jsonl      # prints the verdicts as JSON
+//	gradetool shard -shard i/n|auto [-shard-count N] -jobs K   # which of K submissions this shard grades, as JSON
 //
 // The program that build writes is built and run in the sandbox, as
 // "PROGRAM SEED 3>observations.jsonl".
@@ -19,6 +20,7 @@ import (
 
 	"github.com/mnistfc/mnistfc/grading"
 	"github.com/mnistfc/mnistfc/grading/source"
+	"github.com/mnistfc/mnistfc/internal/shard"
 )
 
 // maxObservations bounds what judge reads of a submission's program.
@@ -39,6 +41,9 @@ func run(args []string, in io.Reader, out io.Writer) error {
 	root := fs.String("root", ".", "the repository the program builds against")
 	dir := fs.String("out", "", "the folder of the program (build)")
 	seed := fs.Uint64("seed", 0, "the grading run's seed (judge)")
+	shardFlag := fs.String("shard", "", "i/n, or auto: the job runner's (shard)")
+	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (shard)")
+	jobs := fs.Int("jobs", 0, "how many submissions there are (shard)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -73,6 +78,22 @@ func run(args []string, in io.Reader, out io.Writer) error {
 			return err
 		}
 		return enc.Encode(verdicts)
+	case "shard":
+		s, err := shard.Parse(*shardFlag, *shardCount, os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		costs := make([]int64, *jobs) // Submissions cost about the same.
+		for i := range costs {
+			costs[i] = 1
+		}
+		mine := []int{}
+		for i, k := range shard.Assign(costs, s.Count) {
+			if k == s.Index-1 {
+				mine = append(mine, i)
+			}
+		}
+		return enc.Encode(map[string]any{"index": s.Index, "count": s.Count, "from": s.From, "jobs": mine})
 	}
-	return fmt.Errorf("unknown command %q: build or judge", args[0])
+	return fmt.Errorf("unknown command %q: build, judge or shard", args[0])
 }
