@@ -223,3 +223,24 @@ func TestCasesDiffer(t *testing.T) {
 		t.Error("one seed draws different inputs")
 	}
 }
+
+func TestJudgeHidden(t *testing.T) {
+	obs := func(check string, values []float64, err string) Observation {
+		return Observation{Check: check, Error: err, Outputs: map[string]Values{"values": {Dims: []int{len(values)}, Values: values}}}
+	}
+	reference := []Observation{obs("sigmoid", []float64{1}, ""), obs("hidden:A", []float64{1, 2}, ""), obs("hidden:B", []float64{3}, ""),
+		obs("hidden:C", []float64{4}, ""), obs("hidden:D", []float64{5}, "")}
+	observed := []Observation{obs("hidden:A", []float64{1, 2 + 1e-6}, ""), obs("hidden:B", []float64{3.1}, ""), obs("hidden:A", []float64{0, 0}, ""),
+		obs("hidden:D", nil, "sigmoid panicked: no")}
+	want := map[string]string{"hidden:A": "", "hidden:B": "number 0 is 3.1, want 3", "hidden:C": "did not report it", "hidden:D": "sigmoid panicked"}
+	verdicts := JudgeHidden(observed, reference)
+	if len(verdicts) != len(want) {
+		t.Fatalf("%d verdicts, want %d: %v", len(verdicts), len(want), verdicts)
+	}
+	for _, v := range verdicts {
+		w := want[v.Check]
+		if v.Passed != (w == "") || !strings.Contains(v.Message, w) {
+			t.Errorf("%s: passed %v, %q; want %q", v.Check, v.Passed, v.Message, w)
+		}
+	}
+}

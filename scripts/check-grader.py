@@ -303,7 +303,17 @@ def main():
     expect("%d of %d submissions graded before" % (len(hpaths) - 1, len(hpaths)) in output and output.count("grade: other-ways (") == 1
            and load(os.path.join(out, "other-ways.json"))["score"] == 6, "resume: %s" % output[-800:])
 
-    # 6. The teacher's checkout is as it was.
+    # 6. The teacher's hidden checks (grading/testdata/hidden): answered by
+    # the solution, no credit through a shortcut.
+    hidden = os.path.join(args.out, "hidden")
+    status, output, seconds = grade(hidden, "--checks-only", "--hidden-checks", os.path.join(ROOT, "grading", "testdata", "hidden"),
+                                    paths["solution"], paths["student"], paths["one-exercise"])
+    with open(os.path.join(hidden, "summary.csv"), encoding="utf-8") as f:
+        rows = {row["name"]: (row["score"], row["max_score"], row["hidden"]) for row in csv.DictReader(f)}
+    expect(rows == {"solution": ("8", "8", "2/2"), "student": ("0", "8", "0/2"), "one-exercise": ("1", "8", "0/2")},
+           "hidden checks: %s, want solution 8/8, student 0/8, one-exercise 1/8 (its softmax is the library's)" % rows)
+
+    # 7. The teacher's checkout is as it was.
     expect(checkout_state() == checkout_before, "the checkout changed while grading: git status --porcelain and tracked files differ")
 
     if problems:

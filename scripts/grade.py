@@ -71,6 +71,7 @@ import sandbox  # noqa: E402  (scripts/sandbox.py)
 import student  # noqa: E402  (scripts/student.py)
 
 REFERENCE = os.path.join(ROOT, "notebooks", "student", "mnist_fc.ipynb")
+SOLUTION = os.path.join(ROOT, "notebooks", "mnist_fc.ipynb")
 
 # The checks of the notebook package, by function, and the exercises they grade.
 CHECKS = {"CheckSigmoid": "sigmoid", "CheckSoftmax": "softmax", "CheckCrossEntropy": "cross-entropy",
@@ -261,11 +262,12 @@ def grade_notebook(executed, submitted, ref, until_checks=False, verdicts=None, 
     functions, shortcuts); its executed notebook (nbformat, or None when it
     did not run) for the experiments and failed cells, and its submission
     before running for the answers."""
+    ran = executed is not None
     executed = executed or nbformat_empty(submitted)
     cells = {c["id"]: (i, c) for i, c in enumerate(executed.cells, start=1)}
     failures = []
     for i, cell in enumerate(executed.cells, start=1):
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or not ran:
             continue
         f = cell_failure(cell)
         if f:
@@ -289,6 +291,15 @@ def grade_notebook(executed, submitted, ref, until_checks=False, verdicts=None, 
     exercises = [{"exercise": name, "title": title, "checks": parts, "shortcut": shortcut.get(name, ""),
                   "passed": all(by_check.get(p, {}).get("passed") for p in parts) and name not in shortcut}
                  for name, title, parts in EXERCISES]
+    # The teacher's hidden checks: one point each, none through a function
+    # that takes a shortcut.
+    uses = (program or {}).get("hidden_uses") or {}
+    for c in checks:
+        if c["check"].startswith("hidden:"):
+            name = c["check"][len("hidden:"):]
+            via = [shortcut[e] for e, (f, _) in EXERCISE_FUNCTIONS.items() if f in uses.get(name, []) and e in shortcut]
+            exercises.append({"exercise": c["check"], "title": "hidden check " + name, "checks": [c["check"]], "shortcut": "; ".join(via),
+                              "passed": c["passed"] and not via})
     experiments = []
     submitted_cells = {c["id"]: c for c in submitted.cells}
     for cid, question in ref.experiments:
@@ -408,7 +419,7 @@ def standalone_page(title, body):
 
 CSV_FIELDS = (["name", "submission", "status", "score", "max_score"] + [x[0] for x in EXERCISES] +
               ["experiments_run"] + ["accuracy_%s" % q for q in ("2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3")] +
-              ["questions_answered", "failed_cells", "refused", "limit", "seconds", "not_counted", "problems", "report"])
+              ["questions_answered", "hidden", "failed_cells", "refused", "limit", "seconds", "not_counted", "problems", "report"])
 
 
 def csv_row(r):
@@ -418,6 +429,8 @@ def csv_row(r):
     passed = {x["exercise"]: x["passed"] for x in r.get("exercises", [])}
     row["not_counted"] = " | ".join(x["shortcut"] for x in r.get("exercises", []) if x.get("shortcut"))
     row["refused"] = len(r.get("refused", []))
+    hidden = [x for x in r.get("exercises", []) if x["exercise"].startswith("hidden:")]
+    row["hidden"] = "%d/%d" % (sum(x["passed"] for x in hidden), len(hidden)) if hidden else ""
     row["limit"] = " | ".join("%s%s (%s)" % (l["status"], " at cell %s" % l["cell"] if l.get("cell") else "", l["run"]) for l in r.get("limits", []))
     for name, _, _ in EXERCISES:
         row[name] = int(bool(passed.get(name)))
@@ -513,6 +526,32 @@ class Grading:
         self.tool = os.path.join(self.private, "gradetool")
         subprocess.run(["go", "build", "-o", self.tool, "./cmd/gradetool"], cwd=ROOT, check=True)
         self.cache = os.path.join(ROOT, ".tools", "grade-gocache")
+        self.hidden = os.path.abspath(args.hidden_checks) if args.hidden_checks else ""
+        self.reference = None  # The solution's observations, for the hidden checks (solve).
+
+    def solve(self):
+        """Runs the hidden checks on the solution notebook (in the sandbox,
+        on this run's seed): the numbers each submission's must match."""
+        import nbformat
+
+        nb = nbformat.read(self.args.solution, as_version=4)
+        cells = [{"id": c["id"], "source": text(c.source)} for c in nb.cells if c.cell_type == "code" and c["id"] not in self.ref.owned]
+        scratch = self.scratch("solution")
+        try:
+            prog, obs, r = self.observe(cells, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        bad = ["%s: %s" % kv for kv in (prog.get("hidden") or {}).items() if kv[1]]
+        with open(obs, encoding="utf-8") as f:
+            for line in f:
+                o = json.loads(line)
+                if o["check"].startswith("hidden:") and o.get("error"):
+                    bad.append("%s: %s" % (o["check"], o["error"]))
+        if r.status != "ok" or bad:
+            raise RuntimeError("the hidden checks in %s fail on the solution %s: %s" % (
+                self.hidden, self.args.solution, "; ".join(bad) or one_line(r.stderr.decode(errors="replace")[-600:])))
+        self.reference = obs
+        print("grade: %d hidden check(s) from %s, their answers from %s" % (len(prog["hidden"]), self.hidden, self.args.solution), flush=True)
 
     def _go_env(self):
         out = subprocess.run(["go", "env", "-json", "GOROOT", "GOMODCACHE"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
@@ -536,7 +575,8 @@ class Grading:
         return mine
 
     def sandbox_for(self, scratch):
-        hidden = [os.path.join(ROOT, d) for d in (".git", "docs", "out", "notebooks")] + [os.path.abspath(self.args.out)]
+        hidden = [os.path.join(ROOT, d) for d in (".git", "docs", "out", "notebooks")] + [os.path.abspath(self.args.out), os.path.abspath(self.args.solution)]
+        hidden += [self.hidden] if self.hidden else []
         hidden += [os.path.abspath(s) for s in self.args.submissions] + [self.private]
         readonly = [self.go_env["GOMODCACHE"], self.go_env["GOROOT"], os.path.realpath(os.path.join(ROOT, ".venv", "bin", "python3"))]
         readonly += [os.path.dirname(os.path.dirname(os.path.realpath(os.path.join(ROOT, ".venv", "bin", "python3"))))]
@@ -618,16 +658,18 @@ class Grading:
         """gradetool build: the program, written into scratch/prog."""
         prog = os.path.join(scratch, "prog")
         os.mkdir(prog)
-        r = subprocess.run([self.tool, "build", "-root", ROOT, "-out", prog], input=json.dumps(cells), capture_output=True, text=True,
+        hidden = ["-hidden", self.hidden] if self.hidden else []
+        r = subprocess.run([self.tool, "build", "-root", ROOT, "-out", prog] + hidden, input=json.dumps(cells), capture_output=True, text=True,
                            env=dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off"))
         if r.returncode != 0:
             raise RuntimeError("gradetool build: %s" % one_line(r.stderr))
         self.own(prog, files=True)
         return json.loads(r.stdout)
 
-    def checks(self, cells, scratch):
-        """Builds and runs the observing program in the sandbox; returns
-        (the program's analysis, the verdicts, the run's status, a message)."""
+    def observe(self, cells, scratch):
+        """Builds and runs the observing program of cells in the sandbox;
+        returns (the program's analysis, the path of its observations, the
+        run's Result)."""
         prog = self.build_program(cells, scratch)
         obs = os.path.join(self.private, os.path.basename(scratch) + ".observations")
         fd = os.open(obs, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -638,9 +680,16 @@ class Grading:
                         seconds=min(self.args.timeout, self.args.checks_timeout))
         finally:
             os.close(fd)
+        return prog, obs, r
+
+    def checks(self, cells, scratch):
+        """The checks of a submission: returns (the program's analysis, the
+        verdicts, the run's status, a message)."""
+        prog, obs, r = self.observe(cells, scratch)
         with open(obs, "rb") as f:
             observed = f.read(16 << 20)
-        j = subprocess.run([self.tool, "judge", "-seed", str(self.seed)], input=observed, capture_output=True)
+        reference = ["-reference", self.reference] if self.reference else []
+        j = subprocess.run([self.tool, "judge", "-seed", str(self.seed)] + reference, input=observed, capture_output=True)
         if j.returncode != 0:
             raise RuntimeError("gradetool judge: %s" % one_line(j.stderr.decode(errors="replace")))
         message = "" if r.status == "ok" else one_line(r.stderr.decode(errors="replace")[-2000:])
@@ -810,6 +859,9 @@ def main(argv=None):
     parser.add_argument("--unsafe", action="store_true", help="run without the sandbox (every report says so)")
     parser.add_argument("--cell-timeout", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument("--reference", default=REFERENCE, help="the student's notebook (default: notebooks/student/mnist_fc.ipynb)")
+    parser.add_argument("--hidden-checks", default="", help="a folder of your own checks, Go functions HiddenName(seed uint64) []float64 "
+                        "(see notebooks/README.md); never shown to students")
+    parser.add_argument("--solution", default=SOLUTION, help="the solution notebook, for the hidden checks' answers (default: notebooks/mnist_fc.ipynb)")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded side by side, each in its own sandbox (default 1)")
     parser.add_argument("--resume", action="store_true", help="keep the reports of submissions already graded with these settings")
     parser.add_argument("--shard", default="", help="i/n or auto: grade only the i-th of n parts of the submissions (see deploy/README.md)")
@@ -863,6 +915,8 @@ def main(argv=None):
                                                      args.jobs), flush=True)
         if todo:
             grading.warm()
+            if grading.hidden:
+                grading.solve()
         slots = queue.Queue()
         for k in range(args.jobs):
             slots.put(k)
@@ -1108,6 +1162,11 @@ def self_test():
             self.assertEqual(g["checks"][1]["message"], "softmax does not compile: undefined: os")
             r = dict(g, submission="a", name="a", status="graded", problems=[], run="")
             self.assertIn("mnistfc.Sigmoid", csv_row(r)["not_counted"])
+            hidden = verdicts + [{"check": "hidden:A", "passed": True, "message": "ok"}, {"check": "hidden:B", "passed": True, "message": "ok"}]
+            g = self.grade({}, verdicts=hidden, program=dict(program, hidden_uses={"A": ["sigmoid"], "B": ["accuracy"]}))
+            x = {e["exercise"]: e for e in g["exercises"]}
+            self.assertEqual((x["hidden:A"]["passed"], x["hidden:B"]["passed"], g["max_score"]), (False, True, 8))
+            self.assertEqual(csv_row(dict(g, submission="a", name="a", status="graded", problems=[]))["hidden"], "1/2")
             self.assertIn("not counted", grade_html(r))
 
         def test_a_cell_that_did_not_run(self):

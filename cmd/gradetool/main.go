@@ -2,8 +2,8 @@
 // reads a submission's code and judges what the submission's program
 // observed. It never runs a submission's code itself.
 //
-//	gradetool build -root DIR -out DIR < cells.json   # writes the program, prints its source.Program as JSON
-//	gradetool judge -seed N < observations.jsonl      # prints the verdicts as JSON
+//	gradetool build -root DIR -out DIR [-hidden DIR] < cells.json   # writes the program, prints its source.Program as JSON
+//	gradetool judge -seed N [-reference FILE] < observations.jsonl  # prints the verdicts as JSON
 //	gradetool shard -shard i/n|auto [-shard-count N] -jobs K   # which of K submissions this shard grades, as JSON
 //
 // The program that build writes is built and run in the sandbox, as
@@ -40,6 +40,8 @@ func run(args []string, in io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	root := fs.String("root", ".", "the repository the program builds against")
 	dir := fs.String("out", "", "the folder of the program (build)")
+	hidden := fs.String("hidden", "", "a folder of the teacher's hidden checks (build)")
+	reference := fs.String("reference", "", "the observations of the solution's program, for the hidden checks (judge)")
 	seed := fs.Uint64("seed", 0, "the grading run's seed (judge)")
 	shardFlag := fs.String("shard", "", "i/n, or auto: the job runner's (shard)")
 	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (shard)")
@@ -58,24 +60,24 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		if *dir == "" {
 			return fmt.Errorf("build needs -out")
 		}
-		p, err := source.Build(cells, *root, *dir)
+		p, err := source.Build(cells, *root, *dir, *hidden)
 		if err != nil {
 			return err
 		}
 		return enc.Encode(p)
 	case "judge":
-		var observed []grading.Observation
-		sc := bufio.NewScanner(io.LimitReader(in, maxObservations))
-		sc.Buffer(make([]byte, 1<<20), maxObservations)
-		for sc.Scan() {
-			var o grading.Observation
-			if json.Unmarshal(sc.Bytes(), &o) == nil && o.Check != "" {
-				observed = append(observed, o)
-			}
-		}
+		observed := readObservations(in)
 		verdicts, err := grading.Judge(*seed, observed)
 		if err != nil {
 			return err
+		}
+		if *reference != "" {
+			f, err := os.Open(*reference)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			verdicts = append(verdicts, grading.JudgeHidden(observed, readObservations(f))...)
 		}
 		return enc.Encode(verdicts)
 	case "shard":
@@ -96,4 +98,19 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		return enc.Encode(map[string]any{"index": s.Index, "count": s.Count, "from": s.From, "jobs": mine})
 	}
 	return fmt.Errorf("unknown command %q: build, judge or shard", args[0])
+}
+
+// readObservations reads JSON lines of observations, at most
+// maxObservations bytes; lines that are not observations are skipped.
+func readObservations(in io.Reader) []grading.Observation {
+	var observed []grading.Observation
+	sc := bufio.NewScanner(io.LimitReader(in, maxObservations))
+	sc.Buffer(make([]byte, 1<<20), maxObservations)
+	for sc.Scan() {
+		var o grading.Observation
+		if json.Unmarshal(sc.Bytes(), &o) == nil && o.Check != "" {
+			observed = append(observed, o)
+		}
+	}
+	return observed
 }

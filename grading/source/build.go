@@ -3,6 +3,8 @@ package source
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
@@ -29,6 +31,13 @@ type Program struct {
 	// Shortcuts maps an exercise's function to the forbidden function it
 	// reaches, and how.
 	Shortcuts map[string]string `json:"shortcuts"`
+	// Hidden maps each hidden check of the teacher's (a function
+	// HiddenName(seed uint64) []float64) to "" when the program calls it,
+	// else why not (it does not compile with the submission's code).
+	Hidden map[string]string `json:"hidden,omitempty"`
+	// HiddenUses maps each hidden check to the exercises' functions it
+	// calls by name: it earns nothing where one of them takes a shortcut.
+	HiddenUses map[string][]string `json:"hidden_uses,omitempty"`
 }
 
 // Exercise functions and their types (parameter and result types only).
@@ -57,7 +66,12 @@ const modulePath = "github.com/mnistfc/mnistfc"
 // must exist) against the repository at root, and type-checks it; it runs
 // none of the submission's code. A declaration that does not compile is
 // dropped, and so is what depends on it, until the rest compiles.
-func Build(cells []Cell, root, dir string) (*Program, error) {
+//
+// hidden, when not "", is a teacher's folder of Go files (package main)
+// whose functions HiddenName(seed uint64) []float64 call the submission's
+// functions by their names in the notebook: the program calls them too
+// (grading.ObserveHidden), when they compile with the submission's code.
+func Build(cells []Cell, root, dir, hidden string) (*Program, error) {
 	d := read(cells)
 	p := &Program{Dir: dir, Dropped: d.dropped, Functions: map[string]string{}, Shortcuts: map[string]string{}}
 	for _, c := range cells {
@@ -110,7 +124,95 @@ func Build(cells []Cell, root, dir string) (*Program, error) {
 	}
 	p.Shortcuts = shortcuts
 	sort.Slice(p.Dropped, func(i, j int) bool { return p.Dropped[i].Cell < p.Dropped[j].Cell })
-	return p, os.WriteFile(filepath.Join(dir, "main.go"), []byte(mainFile(fields)), 0o644)
+	var checks []string
+	if hidden != "" {
+		if p.Hidden, p.HiddenUses, err = addHidden(hidden, dir); err != nil {
+			return nil, err
+		}
+		for name, why := range p.Hidden {
+			if why == "" {
+				checks = append(checks, name)
+			}
+		}
+		slices.Sort(checks)
+	}
+	return p, os.WriteFile(filepath.Join(dir, "main.go"), []byte(mainFile(fields, checks)), 0o644)
+}
+
+// hiddenType is the type of a hidden check.
+const hiddenType = "func(uint64) []float64"
+
+// addHidden copies the Go files of folder hidden into dir, next to
+// student.go, and returns their checks with why each cannot run ("" when
+// it can). When they do not compile with the submission's code, none
+// stays in dir.
+func addHidden(hidden, dir string) (checks map[string]string, uses map[string][]string, err error) {
+	files, err := filepath.Glob(filepath.Join(hidden, "*.go"))
+	if err != nil {
+		return nil, nil, err
+	}
+	checks, uses = map[string]string{}, map[string][]string{}
+	patterns := []string{"./student.go"}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, src, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, nil, fmt.Errorf("hidden checks: %w", err)
+		}
+		for _, d := range parsed.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && strings.HasPrefix(fn.Name.Name, "Hidden") {
+				checks[fn.Name.Name] = ""
+				uses[fn.Name.Name] = exercisesUsed(fn)
+			}
+		}
+		name := "hidden_" + filepath.Base(f)
+		if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
+			return nil, nil, err
+		}
+		patterns = append(patterns, "./"+name)
+	}
+	if len(checks) == 0 {
+		return nil, nil, fmt.Errorf("hidden checks: no function HiddenName(seed uint64) []float64 in %s", hidden)
+	}
+	pkg, err := load(dir, patterns...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pkg.Errors) > 0 {
+		for _, p := range patterns[1:] {
+			os.Remove(filepath.Join(dir, p))
+		}
+		for name := range checks {
+			checks[name] = "does not compile with the submission's code: " + pkg.Errors[0].Msg
+		}
+		return checks, uses, nil
+	}
+	for name := range checks {
+		if got := signature(pkg.Types.Scope().Lookup(name).Type()); got != hiddenType {
+			checks[name] = fmt.Sprintf("has type %s, want %s", got, hiddenType)
+		}
+	}
+	return checks, uses, nil
+}
+
+// exercisesUsed returns the exercises' functions that fn names.
+func exercisesUsed(fn *ast.FuncDecl) []string {
+	var used []string
+	ast.Inspect(fn, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && !slices.Contains(used, id.Name) &&
+			slices.ContainsFunc(exerciseTypes, func(e struct{ Name, Field, Type string }) bool { return e.Name == id.Name }) {
+			used = append(used, id.Name)
+		}
+		return true
+	})
+	slices.Sort(used)
+	return used
 }
 
 // file returns the Go file of the declarations, with the imports they use.
@@ -210,15 +312,19 @@ func (d *declarations) failing(pkg *packages.Package) map[string]string {
 
 var errPos = regexp.MustCompile(`student\.go:(\d+)`)
 
-// load type-checks the program in dir (dependencies from export data).
-func load(dir string) (*packages.Package, error) {
+// load type-checks files of the program in dir (default: student.go),
+// with its dependencies from export data.
+func load(dir string, files ...string) (*packages.Package, error) {
+	if len(files) == 0 {
+		files = []string{"./student.go"}
+	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedSyntax | packages.NeedImports | packages.NeedFiles,
 		Dir:  dir,
 		Env:  append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0"),
 		Fset: token.NewFileSet(),
 	}
-	pkgs, err := packages.Load(cfg, "./student.go")
+	pkgs, err := packages.Load(cfg, files...)
 	if err != nil {
 		return nil, fmt.Errorf("type-checking the submission: %w", err)
 	}
@@ -272,8 +378,13 @@ func writeModule(root, dir string) error {
 }
 
 // mainFile is the program's main: grading.Observe on the exercises found,
-// the seed from its argument, the observations to file descriptor 3.
-func mainFile(fields []string) string {
+// then grading.ObserveHidden on the hidden checks, the seed from its
+// argument, the observations to file descriptor 3.
+func mainFile(fields, hidden []string) string {
+	var checks []string
+	for _, name := range hidden {
+		checks = append(checks, fmt.Sprintf("%q: %s", name, name))
+	}
 	return `// The grader's program: it calls the submission's exercises on inputs drawn
 // from the seed (its argument) and writes what they compute to file
 // descriptor 3, which the submission's code cannot reach.
@@ -290,8 +401,12 @@ import (
 
 func main() {
 	seed, err := graderStrconv.ParseUint(graderOS.Args[1], 10, 64)
+	out := graderOS.NewFile(3, "observations")
 	if err == nil {
-		err = graderGrading.Observe(seed, graderGrading.Exercises{` + strings.Join(fields, ", ") + `}, graderOS.NewFile(3, "observations"))
+		err = graderGrading.Observe(seed, graderGrading.Exercises{` + strings.Join(fields, ", ") + `}, out)
+	}
+	if err == nil {
+		err = graderGrading.ObserveHidden(seed, map[string]func(uint64) []float64{` + strings.Join(checks, ", ") + `}, out)
 	}
 	if err != nil {
 		graderFmt.Fprintln(graderOS.Stderr, "grader:", err)

@@ -50,7 +50,7 @@ func solutionCells(t *testing.T) []Cell {
 
 func build(t *testing.T, cells []Cell) *Program {
 	t.Helper()
-	p, err := Build(cells, root, t.TempDir())
+	p, err := Build(cells, root, t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,5 +177,50 @@ func TestRefusals(t *testing.T) {
 	}
 	if rs := RefusedLines(Cell{ID: "x", Source: "import \"os/exec\"\n%%\n!ls\nfmt.Println(1)"}); len(rs) != 2 {
 		t.Errorf("RefusedLines: %v, want the shell line and the import", rs)
+	}
+}
+
+// TestHidden: a teacher's hidden checks are called when they compile with
+// the submission's code, and named with the reason when they do not.
+func TestHidden(t *testing.T) {
+	hidden := t.TempDir()
+	check := `package main
+
+import "github.com/gomlx/gomlx/core/graph"
+
+// HiddenSigmoidAtZero is σ(0), computed by the submission's sigmoid.
+func HiddenSigmoidAtZero(seed uint64) []float64 {
+	_ = graph.Sigmoid
+	return nil
+}
+
+func HiddenSoftmax(seed uint64) []float64 { _ = softmax; return nil }
+`
+	if err := os.WriteFile(filepath.Join(hidden, "checks.go"), []byte(check), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(solutionCells(t), root, t.TempDir(), hidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Hidden["HiddenSigmoidAtZero"] != "" || p.Hidden["HiddenSoftmax"] != "" || len(p.Hidden) != 2 {
+		t.Errorf("hidden checks on the solution: %v", p.Hidden)
+	}
+	if u := p.HiddenUses["HiddenSoftmax"]; len(u) != 1 || u[0] != "softmax" {
+		t.Errorf("HiddenSoftmax uses %v, want [softmax]", u)
+	}
+	main, _ := os.ReadFile(filepath.Join(p.Dir, "main.go"))
+	if !strings.Contains(string(main), `"HiddenSoftmax": HiddenSoftmax`) {
+		t.Errorf("main.go does not call the hidden checks:\n%s", main)
+	}
+	p, err = Build([]Cell{{ID: "imports", Source: imports}, {ID: "code", Source: good}}, root, t.TempDir(), hidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := p.Hidden["HiddenSoftmax"]; !strings.Contains(why, "undefined: softmax") {
+		t.Errorf("a hidden check without its function: %q", why)
+	}
+	if _, err := os.Stat(filepath.Join(p.Dir, "hidden_checks.go")); !os.IsNotExist(err) {
+		t.Errorf("the hidden checks that do not compile stay in the program: %v", err)
 	}
 }
