@@ -170,4 +170,3 @@ func auto(count int, getenv func(string) (string, bool)) (Shard, error) {
 	}
 	return Shard{}, errors.New("-shard auto: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set: give the shard as -shard i/n")
 }
-
