@@ -298,6 +298,18 @@ def main():
         rows = {row["name"]: row for row in csv.DictReader(f)}
     expect(run.returncode == 0 and set(rows) == set(hpaths), "merge: exit %d, %d of %d submissions: %s" % (run.returncode, len(rows), len(hpaths), run.stderr))
     expect(all(rows[n]["score"] == str(HOSTILE_EXPECTED.get(n, (6,))[0]) for n in rows), "merge: scores %s" % {n: r["score"] for n, r in rows.items()})
+    # The same, as two tasks of a Slurm job array (deploy/slurm/grade.sbatch, faked environment).
+    slurm = os.path.join(args.out, "slurm")
+    for task in (4, 5):
+        env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN="4", SLURM_ARRAY_TASK_MAX="5", SLURM_ARRAY_TASK_COUNT="2",
+                   SLURM_ARRAY_TASK_STEP="1", SLURM_CPUS_PER_TASK="1", OUT=slurm, SUBMISSIONS=" ".join(hpaths.values()),
+                   GRADE_FLAGS="--checks-only --seed 12345")
+        run = subprocess.run(["bash", os.path.join(ROOT, "deploy", "slurm", "grade.sbatch")], cwd=ROOT, env=env, capture_output=True, text=True)
+        expect(run.returncode in (0, 1) and "grade: shard %d/2 (from SLURM_ARRAY_TASK_ID=%d" % (task - 3, task) in run.stdout,
+               "grade.sbatch, task %d: exit %d: %s" % (task, run.returncode, (run.stdout + run.stderr)[-800:]))
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "grade.py"), "--merge", "--out", os.path.join(slurm, "merged"),
+                          os.path.join(slurm, "shard-4"), os.path.join(slurm, "shard-5")], capture_output=True, text=True)
+    expect(run.returncode == 0 and "merged %d reports of 2 shards" % len(hpaths) in run.stdout, "grade.sbatch's shards merged: %s" % (run.stdout + run.stderr))
     os.remove(os.path.join(out, "other-ways.json"))  # As if the run had been killed before it.
     status, output, seconds = grade(out, "--checks-only", "--seed", "12345", "--resume", *hpaths.values())
     expect("%d of %d submissions graded before" % (len(hpaths) - 1, len(hpaths)) in output and output.count("grade: other-ways (") == 1
