@@ -1,7 +1,6 @@
 package grading
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -26,14 +25,13 @@ func ObserveHidden(seed uint64, checks map[string]func(seed uint64) []float64, o
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	enc := json.NewEncoder(out)
 	for _, name := range names {
 		check := checks[name]
 		o := observeOne(HiddenPrefix+name, func() (*Observation, error) {
 			v := check(seed)
 			return &Observation{Outputs: map[string]Values{"values": {Dims: []int{len(v)}, Values: v}}}, nil
 		})
-		if err := enc.Encode(o); err != nil {
+		if err := writeLine(out, o); err != nil {
 			return err
 		}
 	}

@@ -209,7 +209,7 @@ func judgeAccuracy(_ compute.Backend, c *Case, o *Observation) (string, error) {
 			}
 		}
 		want := float64(right) / float64(len(classes))
-		if math.Abs(got-want) > 1e-6 {
+		if !(math.Abs(got-want) <= 1e-6) {
 			hint := ""
 			switch {
 			case math.Abs(got-float64(right)) <= 1e-6:

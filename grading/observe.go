@@ -2,7 +2,6 @@ package grading
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/internal/studentcode"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
@@ -73,14 +73,31 @@ func Observe(seed uint64, ex Exercises, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(out)
 	for _, ch := range Checks {
 		o := observeOne(ch.Check, func() (*Observation, error) { return observers[ch.Check](backend, c, ex) })
-		if err := enc.Encode(o); err != nil {
+		if err := writeLine(out, o); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeLine writes o as one line of JSON, NaN and infinities as null (a
+// submission's function may compute them).
+func writeLine(out io.Writer, o *Observation) error {
+	b, err := jsonfinite.Marshal(o)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(append(b, '\n'))
+	return err
+}
+
+// ReadObservation reads one line that writeLine wrote, null as NaN.
+func ReadObservation(line []byte) (Observation, error) {
+	var o Observation
+	err := jsonfinite.Unmarshal(line, &o)
+	return o, err
 }
 
 // observeOne runs one observer within CheckTimeout, turning its panics

@@ -521,7 +521,8 @@ class Grading:
         os.chmod(self.private, 0o711)
         self.limits = sandbox.Limits(seconds=args.timeout, memory_mb=args.memory_mb, processes=args.processes,
                                      disk_mb=args.disk_mb, output_mb=args.output_mb)
-        self.env = {k: v for k, v in os.environ.items() if k in ("GOTOOLCHAIN", "GOEXPERIMENT")}
+        # As the GoNB kernel builds (its kernel.json): the same build cache keys.
+        self.env = {"GOEXPERIMENT": os.environ.get("GOEXPERIMENT", "simd")}
         self.go_env = self._go_env()
         self.tool = os.path.join(self.private, "gradetool")
         subprocess.run(["go", "build", "-o", self.tool, "./cmd/gradetool"], cwd=ROOT, check=True)
@@ -638,10 +639,10 @@ class Grading:
         box = self.sandbox_for(scratch)
         box.writable = [self.cache]
         self.own(self.cache, files=True)
-        env = self.env_in(scratch, GOCACHE=self.cache, CGO_ENABLED="0")
-        # The observing program, and what the notebook's cells build on (GoNB
-        # compiles each cell against these packages).
-        r = box.run(["sh", "-c", "go build -o /tmp/observe . && go build -o /dev/null github.com/mnistfc/mnistfc/notebook "
+        env = self.env_in(scratch, GOCACHE=self.cache)
+        # The observing program (no cgo), and what the notebook's cells
+        # build on, as GoNB builds them (cgo for XLA).
+        r = box.run(["sh", "-c", "CGO_ENABLED=0 go build -o /tmp/observe . && go build -o /dev/null github.com/mnistfc/mnistfc/notebook "
                      "github.com/mnistfc/mnistfc/plotting github.com/janpfeifer/gonb/gonbui"], env, cwd=prog["dir"], name="warm", seconds=1800)
         if os.geteuid() == 0:
             # The grader's from now on: the hard links in each scratch
@@ -811,6 +812,10 @@ def grade_one(path, name, grading, ref, args):
         ", checks only" if args.checks_only else "", args.timeout, report["seconds"])
     page = os.path.join(args.out, name + ".html")
     atomic_write(page, report_html.page(report, grade_html(report), executed_nb, args.output_mb))
+    if executed_nb is not None:
+        import nbformat
+
+        atomic_write(os.path.join(args.out, name + ".ipynb"), nbformat.writes(executed_nb))
     report["html"] = page
     # The JSON last: a report whose JSON is there is complete (--resume).
     atomic_write(os.path.join(args.out, name + ".json"), json.dumps(report, indent=1, ensure_ascii=False) + "\n")

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 import nbformat
 from nbclient import NotebookClient
@@ -55,12 +56,19 @@ def main():
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
+    started = {}
+
     def on_execute(cell, cell_index):
         state["cell"] = cell_index + 1
+        started[cell_index] = time.monotonic()
         save()
 
+    def on_executed(cell, cell_index, execute_reply):
+        # From the request to the reply, as scripts/run-notebooks.py records it.
+        cell.metadata["mnistfc_seconds"] = round(time.monotonic() - started.get(cell_index, time.monotonic()), 2)
+
     client = Capped(nb, timeout=args.cell_timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "gonb"), allow_errors=True,
-                    resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.notebook))}}, on_cell_execute=on_execute)
+                    resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.notebook))}}, on_cell_execute=on_execute, on_cell_executed=on_executed)
     try:
         client.execute()
         if state["status"] == "running":

@@ -107,8 +107,7 @@ func readObservations(in io.Reader) []grading.Observation {
 	sc := bufio.NewScanner(io.LimitReader(in, maxObservations))
 	sc.Buffer(make([]byte, 1<<20), maxObservations)
 	for sc.Scan() {
-		var o grading.Observation
-		if json.Unmarshal(sc.Bytes(), &o) == nil && o.Check != "" {
+		if o, err := grading.ReadObservation(sc.Bytes()); err == nil && o.Check != "" {
 			observed = append(observed, o)
 		}
 	}

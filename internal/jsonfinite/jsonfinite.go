@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -102,6 +103,30 @@ func encodeFinite(buf *bytes.Buffer, v reflect.Value, top bool) error {
 		}
 		buf.WriteByte('}')
 		return nil
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			break
+		}
+		if v.IsNil() {
+			buf.WriteString("null")
+			return nil
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			name, _ := json.Marshal(k.String())
+			buf.Write(name)
+			buf.WriteByte(':')
+			if err := encodeFinite(buf, v.MapIndex(k), false); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+		return nil
 	}
 	b, err := json.Marshal(v.Interface())
 	buf.Write(b)
@@ -158,7 +183,8 @@ func isEmpty(v reflect.Value) bool {
 }
 
 // Unmarshal is json.Unmarshal into the struct pointed to by v, with
-// null read as NaN into float64 fields (and elements of float64 slices),
+// null read as NaN into float64 fields (and elements of float64 slices
+// and maps with string keys),
 // where encoding/json would leave them unchanged.
 func Unmarshal(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
@@ -188,6 +214,18 @@ func fillNaN(v reflect.Value, tree any) {
 			for i := range min(v.Len(), len(a)) {
 				fillNaN(v.Index(i), a[i])
 			}
+		}
+	case reflect.Map:
+		m, ok := tree.(map[string]any)
+		if !ok || v.IsNil() || v.Type().Key().Kind() != reflect.String {
+			return
+		}
+		// Map elements cannot be set in place: each is copied, filled, put back.
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			fillNaN(e, m[k.String()])
+			v.SetMapIndex(k, e)
 		}
 	case reflect.Struct:
 		m, ok := tree.(map[string]any)

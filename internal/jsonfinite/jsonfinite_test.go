@@ -49,3 +49,27 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("MarshalIndent = %s, encoding/json: %s", got, want)
 	}
 }
+
+func TestMaps(t *testing.T) {
+	type values struct {
+		V []float64 `json:"v"`
+	}
+	type holder struct {
+		M map[string]values `json:"m"`
+	}
+	in := holder{M: map[string]values{"b": {V: []float64{1, math.NaN()}}, "a": {V: []float64{math.Inf(1)}}}}
+	b, err := Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"m":{"a":{"v":[null]},"b":{"v":[1,null]}}}` {
+		t.Errorf("Marshal = %s", b)
+	}
+	var out holder
+	if err := Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.M["b"].V[0] != 1 || !math.IsNaN(out.M["b"].V[1]) || !math.IsNaN(out.M["a"].V[0]) {
+		t.Errorf("Unmarshal = %v", out)
+	}
+}
