@@ -215,7 +215,7 @@ func observeForward(b compute.Backend, c *Case, ex Exercises) (*Observation, err
 	net := mnistfc.Network{Logits: func(scope *model.Scope, x *graph.Node) *graph.Node {
 		return studentcode.GuardNode("forward", func() *graph.Node { return f(scope, x, c.Hidden) })
 	}}
-	logits, names, err := Logits(b, net, c.Params.Weights(), c.Images)
+	logits, names, err := studentcode.Logits(b, net, c.Params.Weights(), c.Images)
 	if err != nil {
 		return nil, err
 	}
@@ -270,27 +270,11 @@ func network(ex Exercises, hidden int) (mnistfc.Network, error) {
 	return studentcode.Network(net), nil
 }
 
-// Logits runs net.Logits on images with weights as its variables; it
-// returns the logits and every variable the graph declared, "path [dims]".
-func Logits(b compute.Backend, net mnistfc.Network, weights mnistfc.Weights, images [][]float32) (*tensors.Tensor, []string, error) {
-	store, err := storeOf(weights)
-	if err != nil {
-		return nil, nil, err
-	}
-	var declared []string
-	out, err := model.CallOnce(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-		out := net.Logits(scope, x)
-		declared = usedVariables(scope, x.Graph())
-		return out
-	}, images)
-	return out, declared, err
-}
-
 // Gradient returns the loss of net (its logits, softmax and loss) on
 // images with labels, with weights as its variables, and its gradient with
 // respect to each trainable variable it uses, named "path".
 func Gradient(b compute.Backend, net mnistfc.Network, weights mnistfc.Weights, images [][]float32, labels []int) (*tensors.Tensor, []*tensors.Tensor, []string, error) {
-	store, err := storeOf(weights)
+	store, err := studentcode.Store(weights)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -300,21 +284,7 @@ func Gradient(b compute.Backend, net mnistfc.Network, weights mnistfc.Weights, i
 	}
 	var names []string
 	outs, err := model.CallOnceN(b, store, func(scope *model.Scope, x, labels *graph.Node) []*graph.Node {
-		y := net.Logits(scope, x)
-		if net.Softmax != nil {
-			y = net.Softmax(y)
-		} else {
-			y = mnistfc.Softmax(y, mnistfc.SoftmaxRow)
-		}
-		t := graph.OneHot(labels, mnistfc.NumClasses, x.DType())
-		loss := mnistfc.CrossEntropy(y, t)
-		if net.Loss != nil {
-			loss = net.Loss(y, t)
-		}
-		if loss.Shape().Size() != 1 {
-			panic(fmt.Errorf("the loss has shape %v, want one number", loss.Shape().Dimensions))
-		}
-		loss = graph.Reshape(loss)
+		loss := studentcode.Loss(net, scope, x, labels)
 		var vars []*graph.Node
 		for v := range scope.IterVariables() {
 			if v.Trainable && v.InUseByGraph(x.Graph()) {
@@ -342,27 +312,6 @@ func TrainingLosses(c *Case, net mnistfc.Network) ([]float64, error) {
 	_, err := mnistfc.Train(context.Background(), cfg, mnistfc.WithData(c.Train), mnistfc.WithNetwork(net),
 		mnistfc.OnStep(func(s mnistfc.StepStats) { losses = append(losses, s.Loss) }))
 	return losses, err
-}
-
-func storeOf(weights mnistfc.Weights) (*model.Store, error) {
-	store := model.NewStore()
-	for _, w := range weights {
-		if _, err := store.CreateVariable("/"+w.Name, tensors.FromFlatDataAndDimensions(slices.Clone(w.Values), w.Dims...)); err != nil {
-			return nil, err
-		}
-	}
-	return store, nil
-}
-
-// usedVariables returns the variables of scope that g uses, "path [dims]".
-func usedVariables(scope *model.Scope, g *graph.Graph) []string {
-	var names []string
-	for v := range scope.IterVariables() {
-		if v.InUseByGraph(g) {
-			names = append(names, fmt.Sprintf("%s %v", strings.TrimPrefix(v.Path(), "/"), v.Shape().Dimensions))
-		}
-	}
-	return names
 }
 
 // outputs converts tensors to Values (float64).

@@ -288,7 +288,7 @@ func CheckForward(network func(hidden int) mnistfc.Network) bool {
 				return "", fmt.Errorf("network(%d) has no Logits function", hidden)
 			}
 			initial := mnistfc.InitParams(mnistfc.InitTorch, hidden, 0).Weights()
-			ours, declared, err := logits(net, initial, x)
+			ours, declared, err := studentcode.Logits(Backend(), net, initial, x)
 			if err != nil && hidden == 100 {
 				return "", err
 			} else if err != nil {
@@ -303,7 +303,7 @@ func CheckForward(network func(hidden int) mnistfc.Network) bool {
 				return "", fmt.Errorf("with hidden = %d it returns logits of shape %v, want [%d %d]: one logit per class for every image",
 					hidden, dims, forwardImages, mnistfc.NumClasses)
 			}
-			library, _, err := logits(mnistfc.FullyConnected(hidden), initial, x)
+			library, _, err := studentcode.Logits(Backend(), mnistfc.FullyConnected(hidden), initial, x)
 			if err != nil {
 				return "", err
 			}
@@ -353,28 +353,6 @@ func probabilitiesNote(net mnistfc.Network, ours, library *tensors.Tensor) strin
 	return "the probabilities match too"
 }
 
-// logits runs net.Logits on x with weights as its variables; it returns
-// the logits and every variable the graph declared, as "name [dims]".
-func logits(net mnistfc.Network, weights mnistfc.Weights, x *tensors.Tensor) (*tensors.Tensor, []string, error) {
-	store := model.NewStore()
-	for _, w := range weights {
-		if _, err := store.CreateVariable("/"+w.Name, tensors.FromFlatDataAndDimensions(slices.Clone(w.Values), w.Dims...)); err != nil {
-			return nil, nil, err
-		}
-	}
-	var declared []string
-	out, err := model.CallOnce(Backend(), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-		out := net.Logits(scope, x)
-		for v := range scope.IterVariables() {
-			if v.InUseByGraph(x.Graph()) {
-				declared = append(declared, fmt.Sprintf("%s %v", strings.TrimPrefix(v.Path(), "/"), v.Shape().Dimensions))
-			}
-		}
-		return graph.ConvertDType(out, dtypes.Float64)
-	}, x)
-	return out, declared, err
-}
-
 // weightNames returns "name [dims]" of each weight.
 func weightNames(ws mnistfc.Weights) []string {
 	var names []string
@@ -405,7 +383,7 @@ func CheckGradient(network func(hidden int) mnistfc.Network) bool {
 		store := model.NewStore()
 		var names []string
 		grads, err := model.CallOnceN(Backend(), store, func(scope *model.Scope, x, labels *graph.Node) []*graph.Node {
-			loss := networkLoss(net, scope, x, labels)
+			loss := studentcode.Loss(net, scope, x, labels)
 			var vars []*graph.Node
 			for v := range scope.IterVariables() {
 				if v.Trainable && v.InUseByGraph(x.Graph()) {
@@ -425,7 +403,7 @@ func CheckGradient(network func(hidden int) mnistfc.Network) bool {
 			// The pure-Go backend bakes the variables' values into a graph
 			// that is not a training one; the weights change between calls.
 			scope.SetTraining(x.Graph(), true)
-			return networkLoss(net, scope, x, labels)
+			return studentcode.Loss(net, scope, x, labels)
 		})
 		if err != nil {
 			return "", err
@@ -478,29 +456,6 @@ func CheckGradient(network func(hidden int) mnistfc.Network) bool {
 		return fmt.Sprintf("automatic differentiation matches finite differences on %d weights of %s (float64, largest difference %.2g)",
 			compared, strings.Join(names, ", "), worst), nil
 	})
-}
-
-// networkLoss is the loss of net on images x with classes labels, as
-// training computes it: net's logits, softmax and loss (the library's
-// where net has none).
-func networkLoss(net mnistfc.Network, scope *model.Scope, x, labels *graph.Node) *graph.Node {
-	y := net.Logits(scope, x)
-	if net.Softmax != nil {
-		y = net.Softmax(y)
-	} else {
-		y = mnistfc.Softmax(y, mnistfc.SoftmaxRow)
-	}
-	t := graph.OneHot(labels, mnistfc.NumClasses, x.DType())
-	var loss *graph.Node
-	if net.Loss != nil {
-		loss = net.Loss(y, t)
-	} else {
-		loss = mnistfc.CrossEntropy(y, t)
-	}
-	if !loss.Shape().IsScalar() {
-		panic(fmt.Errorf("the loss has shape %v, want one number", loss.Shape().Dimensions))
-	}
-	return loss
 }
 
 // CheckTraining trains network(100) for one epoch as the experiment with

@@ -1,7 +1,8 @@
 // Package studentcode calls a student's GoMLX functions safely: their
 // panics become errors that name the function, and the error a student
-// reads says what went wrong without GoMLX's wrapping. The notebook's
-// checks and the grader's observations both call students' code through it.
+// reads says what went wrong without GoMLX's wrapping; and it runs a
+// student's network on given weights (Logits, Loss). The notebook's checks
+// and the grader's observations both call students' code through it.
 //
 // GoMLX (v0.28.16) returns a graph function's panic as an error only when
 // the panic's value is an error; with any other value (panic("TODO")) it
@@ -14,9 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mnistfc/mnistfc/mnistfc"
@@ -119,4 +124,60 @@ func Unwritten(err error) string {
 		}
 	}
 	return ""
+}
+
+// Logits runs net.Logits on x (a tensor, or Go slices [N][784]) with
+// weights as its variables, on backend b; it returns the logits in
+// float64 and every variable the graph uses, as "path [dims]".
+func Logits(b compute.Backend, net mnistfc.Network, weights mnistfc.Weights, x any) (*tensors.Tensor, []string, error) {
+	store, err := Store(weights)
+	if err != nil {
+		return nil, nil, err
+	}
+	var declared []string
+	out, err := model.CallOnce(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		out := net.Logits(scope, x)
+		for v := range scope.IterVariables() {
+			if v.InUseByGraph(x.Graph()) {
+				declared = append(declared, fmt.Sprintf("%s %v", strings.TrimPrefix(v.Path(), "/"), v.Shape().Dimensions))
+			}
+		}
+		return graph.ConvertDType(out, dtypes.Float64)
+	}, x)
+	return out, declared, err
+}
+
+// Store returns a store holding copies of weights as its variables.
+func Store(weights mnistfc.Weights) (*model.Store, error) {
+	store := model.NewStore()
+	for _, w := range weights {
+		if _, err := store.CreateVariable("/"+w.Name, tensors.FromFlatDataAndDimensions(slices.Clone(w.Values), w.Dims...)); err != nil {
+			return nil, err
+		}
+	}
+	return store, nil
+}
+
+// Loss is the loss of net on images x with classes labels, as training
+// computes it: net's logits, softmax and loss (the library's where net has
+// none), as a scalar. A loss of more than one number panics with an error
+// that says so.
+func Loss(net mnistfc.Network, scope *model.Scope, x, labels *graph.Node) *graph.Node {
+	y := net.Logits(scope, x)
+	if net.Softmax != nil {
+		y = net.Softmax(y)
+	} else {
+		y = mnistfc.Softmax(y, mnistfc.SoftmaxRow)
+	}
+	t := graph.OneHot(labels, mnistfc.NumClasses, x.DType())
+	var loss *graph.Node
+	if net.Loss != nil {
+		loss = net.Loss(y, t)
+	} else {
+		loss = mnistfc.CrossEntropy(y, t)
+	}
+	if loss.Shape().Size() != 1 {
+		panic(fmt.Errorf("the loss has shape %v, want one number", loss.Shape().Dimensions))
+	}
+	return graph.Reshape(loss)
 }
