@@ -177,6 +177,8 @@ GRADES_DIR     ?= out/grades
 GRADE_EPOCHS   ?= $(FAST_EPOCHS)
 # Seconds a whole submission may run.
 GRADE_TIMEOUT  ?= 900
+# More grade.py flags, e.g. GRADE_FLAGS="-j 2 --resume" or "--checks-only --hidden-checks DIR".
+GRADE_FLAGS    ?=
 
 # Write notebooks/student/mnist_fc.ipynb from the solution, notebooks/mnist_fc.ipynb:
 # solution regions become stubs that panic with TODO, answers "Your answer
@@ -189,15 +191,18 @@ student-check:
 	python3 scripts/student.py --self-test
 	python3 scripts/student.py --check
 
-# Grade $(SUBMISSIONS), each in a new kernel with MNISTFC_EPOCHS=$(GRADE_EPOCHS):
-# $(GRADES_DIR)/<name>.json, .html and .ipynb, summary.csv and summary.html.
+# Grade $(SUBMISSIONS), each in a bubblewrap sandbox (checks from values, then
+# the notebook with MNISTFC_EPOCHS=$(GRADE_EPOCHS)): $(GRADES_DIR)/<name>.json,
+# .html and .ipynb, summary.csv and summary.html.
 grade: notebooks-setup node-tools
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/ (or .ipynb files)" >&2; exit 2; }
-	$(NB_ENV) python scripts/grade.py --epochs $(GRADE_EPOCHS) --timeout $(GRADE_TIMEOUT) --out $(GRADES_DIR) $(SUBMISSIONS)
+	$(NB_ENV) python scripts/grade.py --epochs $(GRADE_EPOCHS) --timeout $(GRADE_TIMEOUT) $(GRADE_FLAGS) --out $(GRADES_DIR) $(SUBMISSIONS)
 
-# The grader on real runs (scripts/check-grader.py, 1 epoch): the solution gets
-# full marks, the student's notebook zero, one exercise exactly one; not JSON,
-# code that does not compile or panics, and the time limit get their lines.
+# The grader and its sandbox on real runs: hostile commands against the sandbox
+# (scripts/sandbox.py --self-test); then scripts/check-grader.py, 1 epoch: the
+# solution and other correct ways full marks, hostile submissions no credit,
+# not JSON, broken code and the time limit their lines, shards, Slurm, resume,
+# hidden checks, and the checkout unchanged.
 grade-check: notebooks-setup node-tools xla-cpu
 	$(NB_ENV) python scripts/grade.py --self-test
 	$(NB_ENV) python scripts/sandbox.py --self-test

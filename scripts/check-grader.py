@@ -4,25 +4,30 @@
 Usage (with the venv of scripts/setup-notebooks.sh, as `make grade-check` does):
     check-grader.py [--out out/grade-check]
 
-It grades, with one epoch per experiment (--epochs 1):
+It grades, with one epoch per experiment (--epochs 1), each submission in
+the sandbox:
 
-  1. the solution notebook, with its experiments: every exercise passes (full
-     marks), the seven experiments report a test accuracy, the ten
-     questions have answers; exit status 0;
-  2. up to the last check cell (--until-checks):
-     * the untouched student notebook: every check fails, each with the
-       message of its stub ("... is not written yet"); no answers;
-     * the student notebook with only sigmoid written (the solution's cell),
-       softmax as a call of the library's mnistfc.Softmax, one answer, and a
-       check cell edited to print a false ✓: exactly the sigmoid exercise
-       passes (softmax's check passes, but the exercise is not counted, and
-       the report says why), one answer counts, the check cell is restored;
-     * the student notebook with a cell that does not compile and one that
-       panics: the report has a line for each;
-     * a file that is not JSON: a line saying so, nothing runs;
-     and the grader's exit status is 1;
-  3. the student notebook with a cell that never ends, within --timeout 20:
-     a time-limit line, exit status 1, and no process of that cell left.
+  1. the solution notebook, with its experiments: full marks, the seven
+     experiments report a test accuracy, the ten questions have answers;
+  2. up to the last check cell (--until-checks): the untouched student
+     notebook (zero, each check saying "... is not written yet"); only
+     sigmoid written, softmax as mnistfc.Softmax and a forged check cell
+     (exactly one point: softmax is not counted, the check cell is
+     restored); a cell that does not compile and one that panics; a file
+     that is not JSON; exit status 1;
+  3. a cell that never ends, within --timeout 20: a time-limit line, and no
+     process of it left;
+  4. checks only, one seed: hostile submissions (forged ✓ lines, an early
+     exit through os, shell lines that edit the grader, os/exec, unsafe,
+     magics, shortcuts through a helper, a variable, an alias and a
+     closure), each with its score and the phrase its report must hold;
+     the solution written other correct ways gets full marks, alone and
+     after the hostile ones, with the same checks;
+  5. the same submissions in two shards, two at a time, merged; as two
+     tasks of a faked Slurm job array (deploy/slurm/grade.sbatch), merged;
+     a run resumed after losing one report grades only that one;
+  6. the teacher's hidden checks (grading/testdata/hidden);
+  7. the checkout is as it was before (git status and the tracked files).
 
 No grader output may hold a Python traceback. It fails (exit status 1),
 saying what differs, otherwise.

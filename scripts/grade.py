@@ -1,45 +1,50 @@
 #!/usr/bin/env python3
-"""Grades students' notebooks of the assignment: runs each in a fresh kernel
-and writes a grade report.
+"""Grades students' notebooks of the assignment, each in a sandbox, from
+values the grader computes and compares itself.
 
 Usage (with the venv of scripts/setup-notebooks.sh, as `make grade` does):
-    grade.py [--out DIR] [--epochs N] [--timeout S] [--until-checks] SUBMISSION...
+    grade.py [--out DIR] [--epochs N] [--timeout S] [--checks-only | --until-checks] [-j N] [--resume]
+             [--shard i/n|auto] [--hidden-checks DIR] [--seed N] [--unsafe] SUBMISSION...
+    grade.py --merge --out DIR SHARD_DIR...
     grade.py --self-test
 
 A SUBMISSION is a student's .ipynb file, or a folder: every .ipynb under it
-(.ipynb_checkpoints left out). Each is graded on its own, one after the
-other:
+(.ipynb_checkpoints left out). A grading run draws a seed (--seed repeats
+one), builds its Go tools and a warm Go build cache (.tools/grade-gocache),
+then grades each submission on its own, -j at a time:
 
   * it is read as a notebook (a file that is not JSON, or not a notebook,
-    gets a line saying so, and nothing runs);
-  * the grader takes the submission's cells, without their outputs (what
-    counts is what its code computes now), and puts back the cells it owns,
-    as the student's notebook (--reference, notebooks/student/mnist_fc.ipynb)
-    has them: the setup cell and the check cells (matched by cell id; an
-    edited one is restored, a deleted one inserted, and the report says so);
-  * it runs them all in a new GoNB kernel, in the student notebook's folder,
-    with MNISTFC_EPOCHS=N (the fast profile, --epochs, default 2), in a new,
-    empty folder of kept runs, within --timeout seconds for the whole
-    notebook (default 900); a cell that fails does not stop the run.
-    --until-checks stops after the last check cell (no experiments);
-  * it reads the executed notebook: every check's ✓ or ✗ line with its
-    message, the exercises they grade (sigmoid, softmax, cross-entropy,
-    accuracy, the forward pass, and "the network trains": the gradient and
-    one epoch of training), the test accuracy of each of the seven
-    experiments, which questions have an answer other than the placeholder,
-    and the cells that do not compile, panic or fail.
+    gets a line saying so, and nothing runs); its stored outputs are
+    dropped and the cells the grader owns (the set-up and check cells of
+    the student's notebook, --reference) are put back as they were;
+  * its code is read without running it (cmd/gradetool build, package
+    grading/source): imports and magics outside the allowlists are refused,
+    declarations that do not compile are left out, shortcuts to the
+    library's own functions are found;
+  * the checks: the grader's program calls the exercises' functions on
+    inputs drawn from the seed, in the sandbox, and gradetool judge
+    compares their outputs with the library's outside it (package grading);
+    the teacher's --hidden-checks are compared with the solution's numbers;
+  * unless --checks-only, the notebook runs in a new GoNB kernel in the
+    sandbox, with MNISTFC_EPOCHS=N (default 2), for the experiments'
+    accuracies (as printed: reported, not graded), the answers and the
+    cells that fail; --until-checks stops it after the last check cell.
 
-For each submission NAME it writes DIR/NAME.json (the grade), DIR/NAME.ipynb
-(the executed notebook) and DIR/NAME.html (self-contained: the grade at the
-top, then the executed notebook with its code shown, as scripts/run-notebooks.py
-builds reports); then DIR/summary.csv (one row per submission) and
-DIR/summary.html (the same table, linking the pages).
+Every run of a submission's code is in a bubblewrap sandbox (scripts/sandbox.py)
+with limits on time, memory, processes, disk and output; without bubblewrap
+the grader refuses, unless --unsafe.
+
+For each submission NAME it writes DIR/NAME.json (the grade), DIR/NAME.html
+(the grade, then the executed notebook in a sandboxed frame) and
+DIR/NAME.ipynb (the notebook as it ran), each whole or not at all, the JSON
+last; then DIR/summary.csv and DIR/summary.html. --resume keeps the reports
+of the same files and settings. --shard grades one part of the submissions
+(and writes DIR/shard.json); --merge puts the shards' folders together.
 
 Exit status: 0 when every submission was graded; 1 when one is not JSON or
-not a notebook, ran into the time limit, stopped its kernel, or has a cell
-that does not compile or panics (its report says which); 2 on a usage error.
-The grader does not sandbox: a submission's code runs with the rights of
-the user who grades.
+not a notebook, hit a limit, or has a cell that does not compile or panics
+(its report says which), or when --merge misses a shard or a report; 2 on a
+usage error or without a sandbox.
 """
 
 import argparse
@@ -50,7 +55,6 @@ import csv
 import datetime
 import hashlib
 import html
-import importlib.util
 import io
 import json
 import os
@@ -721,7 +725,7 @@ class Grading:
         env = self.env_in(scratch, JUPYTER_DATA_DIR=os.path.join(scratch, "jupyter"),
                           JUPYTER_CONFIG_DIR=os.path.join(ROOT, ".venv", "etc", "jupyter"), JUPYTER_RUNTIME_DIR=os.path.join(scratch, "runtime"),
                           JUPYTER_PLATFORM_DIRS="1", MNISTFC_EPOCHS=str(self.args.epochs), MNISTFC_RUNS_DIR=os.path.join(scratch, "runs"),
-                          PYTHONDONTWRITEBYTECODE="1", GONB_DIR=self.ref.dir)
+                          PYTHONDONTWRITEBYTECODE="1")
         box = self.sandbox_for(scratch)
         r = box.run([os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, "scripts", "sandbox-notebook.py"), src, out, status_file,
                      "--cwd", self.ref.dir, "--cell-timeout", str(self.args.cell_timeout), "--total-mb", str(self.args.output_mb / 2)],
@@ -736,15 +740,13 @@ class Grading:
         try:
             if os.path.getsize(out) <= self.args.output_mb * (1 << 20):
                 executed = nbformat.read(out, as_version=4)
-        except (OSError, ValueError, Exception):
+        except Exception:  # The submission's own data: anything may be wrong with it.
             executed = None
         status = r.status
         if status == "ok" and state.get("status") == "output-limit":
             status = "output-limit"
         elif status == "ok" and state.get("status") != "ok":
             status = "error"
-        if os.environ.get("MNISTFC_GRADE_DEBUG"):
-            print(r.stderr.decode(errors="replace")[-3000:], state, file=sys.stderr)
         cell = state.get("limit_cell") or state.get("cell")
         message = "" if status == "ok" else one_line(r.stderr.decode(errors="replace")[-1000:]) or state.get("error", "")
         return executed, status, cell, message
@@ -813,8 +815,6 @@ def grade_one(path, name, grading, ref, args):
     page = os.path.join(args.out, name + ".html")
     atomic_write(page, report_html.page(report, grade_html(report), executed_nb, args.output_mb))
     if executed_nb is not None:
-        import nbformat
-
         atomic_write(os.path.join(args.out, name + ".ipynb"), nbformat.writes(executed_nb))
     report["html"] = page
     # The JSON last: a report whose JSON is there is complete (--resume).
