@@ -33,6 +33,12 @@ import time
 INSTALL = "sudo apt-get install bubblewrap    # Debian, Ubuntu; Fedora: sudo dnf install bubblewrap"
 
 
+# What a program says when an address-space or process limit stops it
+# (Go, Python, C, the shell), lower case.
+MEMORY_MARKS = (b"out of memory", b"cannot allocate memory", b"memoryerror", b"std::bad_alloc")
+PROCESS_MARKS = (b"resource temporarily unavailable", b"cannot fork", b"failed to create new os thread", b"pthread_create failed")
+
+
 @dataclasses.dataclass
 class Limits:
     seconds: float = 900
@@ -266,9 +272,11 @@ class Sandbox:
         elapsed = time.monotonic() - start
         if status == "ok":
             status = cg.hit() or ("ok" if proc.returncode == 0 else "error")
-            if status == "error" and (b"out of memory" in err[-4096:] or b"cannot allocate memory" in err[-4096:]):
+            # Without cgroups (not root), a limit shows in what failed.
+            tail = err[-4096:].lower()
+            if status == "error" and any(m in tail for m in MEMORY_MARKS):
                 status = "memory-limit"
-            if status == "error" and (b"resource temporarily unavailable" in err[-4096:].lower() or b"failed to create new os thread" in err[-4096:]):
+            elif status == "error" and any(m in tail for m in PROCESS_MARKS):
                 status = "process-limit"
         cg.close()
         return Result(status, proc.returncode, elapsed, out, err)
