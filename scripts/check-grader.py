@@ -272,6 +272,36 @@ def main():
     left = {p: c for p, c in cell_processes().items() if p not in before}
     expect(not left, "endless: processes of its cells are still running: %s" % left)
 
+    # 3b. Limits inside the notebook, and a report that runs nothing of it:
+    # an output flood, a memory hog (1.5 GB limit), a cell that displays
+    # script and HTML with handlers.
+    flood = with_cells(student, sigmoid_id, ("flood", '%%\nfor i := 0; ; i++ {\n\tfmt.Println(strings.Repeat("flood ", 100), i)\n}'))
+    hog = with_cells(student, sigmoid_id, ("hog", "%%\nb := make([]byte, 3<<30)\nfor i := range b {\n\tb[i] = 1\n}\nfmt.Println(len(b))"))
+    script = with_cells(student, sigmoid_id, ("script", '%%\nnotebook.Markdown(`<script>window.mnistfcPwned = 1; top.document.title = "pwned"; alert("pwned")</script>'
+                                                        '<img src="https://example.com/x.png" onerror="window.mnistfcPwned = 1; top.document.title = \'pwned\'">`)'))
+    lpaths = {name: write(subs, name + ".ipynb", nb) for name, nb in (("flood", flood), ("hog", hog), ("script", script))}
+    limits = os.path.join(args.out, "limits")
+    status, output, seconds = grade(limits, "--until-checks", lpaths["flood"], lpaths["script"])
+    status2, output2, seconds2 = grade(limits, "--until-checks", "--memory-mb", "1536", lpaths["hog"])
+    print("check-grader: flood, script and memory hog graded in %.0f s" % (seconds + seconds2))
+    flood_cell = 1 + next(i for i, c in enumerate(flood["cells"]) if c["id"] == "flood")
+    for name, want in (("flood", "output-limit"), ("hog", "memory-limit")):
+        r = load(os.path.join(limits, name + ".json"))
+        got = [(l["status"], l["cell"]) for l in r["limits"] if l["run"] == "notebook"]
+        expect(got and got[0][0] == want and (name != "flood" or got[0][1] == flood_cell),
+               "%s: limits %s, want %s%s" % (name, r["limits"], want, " at cell %d" % flood_cell if name == "flood" else ""))
+        with open(os.path.join(limits, "summary.csv"), encoding="utf-8") as f:
+            row = next(row for row in csv.DictReader(f) if row["name"] == name) if name == "hog" else None
+        expect(row is None or want in row["limit"], "summary.csv: limit %r" % (row or {}).get("limit"))
+    size = os.path.getsize(os.path.join(limits, "flood.html"))
+    expect(size < 6 << 20, "flood.html is %.1f MB, want it capped" % (size / (1 << 20)))
+    with open(os.path.join(limits, "script.ipynb"), encoding="utf-8") as f:
+        expect("mnistfcPwned" in f.read(), "script: the notebook did not display the script (nothing to check)")
+    page = subprocess.run(["bash", os.path.join(ROOT, "scripts", "check-reports.sh"), "--grade", os.path.join(limits, "script.html")],
+                          capture_output=True, text=True)
+    print(page.stdout.strip())
+    expect(page.returncode == 0, "script.html in Chromium: %s" % (page.stdout + page.stderr)[-1500:])
+
     # 4. Hostile submissions and differently written correct ones, checks
     # only, one seed: no credit for the hostile, full marks for the honest,
     # the same grades alone as after the hostile ones.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks HTML reports in headless Chromium with the network cut (make report-check):
 #   scripts/check-reports.sh REPORT.html...
+#   scripts/check-reports.sh --grade PAGE.html...   # grader's pages: nothing of the submission runs (check-grade-page.mjs)
 # For each reports/.../NAME.html: math rendered by the embedded KaTeX and no raw
 # LaTeX left in the visible text, table of contents, run stamp, folded code,
 # images, nothing fetched (notebooks/e2e/check-report.mjs). Screenshots:
@@ -14,7 +15,12 @@ export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 ARTIFACTS="${ARTIFACTS:-$ROOT/artifacts}"
 
 die() { echo "check-reports: error: $*" >&2; exit 1; }
-(($# > 0)) || die "usage: scripts/check-reports.sh REPORT.html..."
+checker=check-report.mjs prefix=report
+if [[ "${1:-}" == --grade ]]; then
+    checker=check-grade-page.mjs prefix=grade
+    shift
+fi
+(($# > 0)) || die "usage: scripts/check-reports.sh [--grade] REPORT.html..."
 if [[ ! -x "$CHROMIUM" && "$CHROMIUM" == /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     echo "check-reports: installing Debian's chromium (apt-get)" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
@@ -26,7 +32,7 @@ fi
 jobs=()
 for html in "$@"; do
     [[ -f "$html" ]] || die "no report $html"
-    jobs+=("$html" "$ARTIFACTS/report-$(basename "$html" .html).png")
+    jobs+=("$html" "$ARTIFACTS/$prefix-$(basename "$html" .html).png")
 done
 mkdir -p "$ARTIFACTS"
-exec node "$ROOT/notebooks/e2e/check-report.mjs" "${jobs[@]}"
+exec node "$ROOT/notebooks/e2e/$checker" "${jobs[@]}"

@@ -595,7 +595,7 @@ class Grading:
         goroot = self.go_env["GOROOT"]
         env = dict(self.env, HOME=os.path.join(scratch, "home"), TMPDIR="/tmp", GOCACHE=os.path.join(scratch, "gocache"),
                    GOMODCACHE=self.go_env["GOMODCACHE"], GOFLAGS="-mod=mod", GOPROXY="off", GOTOOLCHAIN="local", GOTELEMETRY="off",
-                   PATH=":".join([os.path.join(ROOT, ".venv", "bin"), os.path.join(ROOT, ".tools", "bin"), os.path.join(goroot, "bin"),
+                   PATH=":".join([os.path.join(ROOT, ".venv", "bin"), os.path.join(scratch, "bin"), os.path.join(goroot, "bin"),
                                   "/usr/local/bin", "/usr/bin", "/bin"]), LANG="C.UTF-8")
         env.update(more)
         return env
@@ -604,8 +604,12 @@ class Grading:
         """A new scratch folder for a submission, with a copy of the warm
         build cache that the submission cannot change for the next one."""
         d = tempfile.mkdtemp(prefix="scratch-", dir=self.private)
-        for sub in ("home", "runs", "runtime"):
+        for sub in ("home", "runs", "runtime", "bin"):
             os.mkdir(os.path.join(d, sub))
+        # GoNB and goimports, not gopls: no completion to serve, and it would
+        # take a core and half a GB of the submission's memory.
+        for tool in ("gonb", "goimports"):
+            os.symlink(os.path.join(ROOT, ".tools", "bin", tool), os.path.join(d, "bin", tool))
         cache = os.path.join(d, "gocache")
         if os.path.isdir(self.cache) and os.geteuid() == 0:
             subprocess.run(["cp", "-al", self.cache, cache], check=True)  # Files are root's and read-only: shared safely.
@@ -717,6 +721,7 @@ class Grading:
         with open(os.path.join(ROOT, ".venv", "share", "jupyter", "kernels", "gonb", "kernel.json")) as f:
             spec = json.load(f)
         spec["argv"] = [("-extra_log=/tmp/gonb-kernel.log" if a.startswith("-extra_log=") else a) for a in spec["argv"]]
+        spec.setdefault("env", {})["PATH"] = "${PATH}"  # The sandbox's, without gopls.
         kernels = os.path.join(scratch, "jupyter", "kernels", "gonb")
         os.makedirs(kernels)
         with open(os.path.join(kernels, "kernel.json"), "w") as f:
@@ -743,9 +748,10 @@ class Grading:
         except Exception:  # The submission's own data: anything may be wrong with it.
             executed = None
         status = r.status
-        if status == "ok" and state.get("status") == "output-limit":
-            status = "output-limit"
-        elif status == "ok" and state.get("status") != "ok":
+        said = state.get("status")
+        if status in ("ok", "error", "memory-limit", "process-limit") and said in ("output-limit", "memory-limit", "process-limit"):
+            status = said  # With the cell where it hit.
+        elif status == "ok" and said != "ok":
             status = "error"
         cell = state.get("limit_cell") or state.get("cell")
         message = "" if status == "ok" else one_line(r.stderr.decode(errors="replace")[-1000:]) or state.get("error", "")

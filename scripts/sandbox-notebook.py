@@ -6,7 +6,7 @@
 Every cell runs, in a new kernel, in the notebook's folder. Outputs are
 capped: a cell keeps at most K KB of output (a note says where it was cut),
 the notebook at most M MB in all; past that, outputs are dropped and
-STATUS.json says "output-limit" with the cell. STATUS.json is rewritten as
+STATUS.json says "output-limit" with the cell, and the run stops there. STATUS.json is rewritten as
 each cell starts, so that the grader knows where a run that it stopped was.
 The grader reads what this writes as the submission's own data: nothing in
 a grade comes from it.
@@ -20,6 +20,12 @@ import time
 
 import nbformat
 from nbclient import NotebookClient
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sandbox import MEMORY_MARKS, PROCESS_MARKS  # noqa: E402  (scripts/sandbox.py)
+
+MEMORY_MARKS = tuple(m.decode() for m in MEMORY_MARKS)
+PROCESS_MARKS = tuple(m.decode() for m in PROCESS_MARKS)
 
 
 def main():
@@ -47,9 +53,12 @@ def main():
             sizes[cell_index] = sizes.get(cell_index, 0) + size
             total[0] += size
             if sizes[cell_index] > args.cell_kb * 1024 or total[0] > args.total_mb * (1 << 20):
-                if state["limit_cell"] is None and total[0] > args.total_mb * (1 << 20):
+                if total[0] > args.total_mb * (1 << 20):
+                    # The notebook's limit: keep what ran and stop here
+                    # (the sandbox ends the kernel with this process).
                     state["status"], state["limit_cell"] = "output-limit", cell_index + 1
-                    save()
+                    finish()
+                    os._exit(3)
                 if not any(o.get("name") == "grader" for o in outs):
                     outs.append(nbformat.v4.new_output("stream", name="stdout", text="\n[output cut by the grader: more than %d KB in this cell]\n" % args.cell_kb))
                     outs[-1]["name"] = "grader"
@@ -69,6 +78,21 @@ def main():
 
     client = Capped(nb, timeout=args.cell_timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "gonb"), allow_errors=True,
                     resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.notebook))}}, on_cell_execute=on_execute, on_cell_executed=on_executed)
+    def finish():
+        # A cell's program stopped by a limit: the first such cell, by what it said.
+        for i, cell in enumerate(nb.cells, start=1):
+            said = " ".join(str(o.get("evalue", "")) + str(o.get("text", "")) for o in cell.get("outputs", [])
+                            if o.get("output_type") == "error" or o.get("name") == "stderr").lower()
+            for status, marks in (("memory-limit", MEMORY_MARKS + ("signal: killed",)), ("process-limit", PROCESS_MARKS)):
+                if state["status"] in ("running", "ok") and any(m in said for m in marks):
+                    state["status"], state["limit_cell"] = status, i
+        for cell in nb.cells:
+            for o in cell.get("outputs", []):
+                if o.get("name") == "grader":
+                    o["name"] = "stdout"
+        nbformat.write(nb, args.out)
+        save()
+
     try:
         client.execute()
         if state["status"] == "running":
@@ -76,12 +100,7 @@ def main():
     except Exception as e:  # Kernel died, a cell's timeout: keep what ran.
         if state["status"] == "running":
             state["status"], state["error"] = "stopped", "%s: %s" % (type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            if o.get("name") == "grader":
-                o["name"] = "stdout"
-    nbformat.write(nb, args.out)
-    save()
+    finish()
     return 0
 
 
