@@ -46,7 +46,12 @@ def notebook_html(nb, total_mb):
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input_prompt = False
     body, _ = exporter.from_notebook_node(capped(nb, total_mb))
-    return body
+    # The frame's own policy too, first in its head: a student's image or
+    # style cannot be fetched from anywhere (not even to learn that the
+    # page was opened).
+    meta = '<meta http-equiv="Content-Security-Policy" content="%s">' % html.escape(CSP, quote=True)
+    head = body.find("<head>")
+    return body[:head + 6] + meta + body[head + 6:] if head >= 0 else meta + body
 
 
 def page(report, grade_section, executed, total_mb=8):
