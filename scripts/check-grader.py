@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -277,8 +278,13 @@ def main():
     # script and HTML with handlers.
     flood = with_cells(student, sigmoid_id, ("flood", '%%\nfor i := 0; ; i++ {\n\tfmt.Println(strings.Repeat("flood ", 100), i)\n}'))
     hog = with_cells(student, sigmoid_id, ("hog", "%%\nb := make([]byte, 3<<30)\nfor i := range b {\n\tb[i] = 1\n}\nfmt.Println(len(b))"))
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    beacon = probe.getsockname()[1]  # Where the page must not fetch from (check-grade-page.mjs serves it).
+    probe.close()
     script = with_cells(student, sigmoid_id, ("script", '%%\nnotebook.Markdown(`<script>window.mnistfcPwned = 1; top.document.title = "pwned"; alert("pwned")</script>'
-                                                        '<img src="https://example.com/x.png" onerror="window.mnistfcPwned = 1; top.document.title = \'pwned\'">`)'))
+                                                        '<img src="http://127.0.0.1:BEACON/pwned.png" onerror="window.mnistfcPwned = 1; top.document.title = \'pwned\'">`)'
+                                                        .replace("BEACON", str(beacon))))
     lpaths = {name: write(subs, name + ".ipynb", nb) for name, nb in (("flood", flood), ("hog", hog), ("script", script))}
     limits = os.path.join(args.out, "limits")
     status, output, seconds = grade(limits, "--until-checks", lpaths["flood"], lpaths["script"])
@@ -298,7 +304,7 @@ def main():
     with open(os.path.join(limits, "script.ipynb"), encoding="utf-8") as f:
         expect("mnistfcPwned" in f.read(), "script: the notebook did not display the script (nothing to check)")
     page = subprocess.run(["bash", os.path.join(ROOT, "scripts", "check-reports.sh"), "--grade", os.path.join(limits, "script.html")],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=dict(os.environ, BEACON_PORT=str(beacon)))
     print(page.stdout.strip())
     expect(page.returncode == 0, "script.html in Chromium: %s" % (page.stdout + page.stderr)[-1500:])
 
