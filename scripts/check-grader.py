@@ -366,7 +366,18 @@ def main():
     expect(rows == {"solution": ("8", "8", "2/2"), "student": ("0", "8", "0/2"), "one-exercise": ("1", "8", "0/2")},
            "hidden checks: %s, want solution 8/8, student 0/8, one-exercise 1/8 (its softmax is the library's)" % rows)
 
-    # 7. The teacher's checkout is as it was.
+    # 7. No sandbox: the grader refuses, and says what to install; --unsafe
+    # grades, and the report says so.
+    bare = dict(os.environ, PATH=os.path.dirname(sys.executable))
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "grade.py"), "--checks-only", "--out", os.path.join(args.out, "bare"),
+                          paths["solution"]], capture_output=True, text=True, env=bare)
+    expect(run.returncode == 2 and "refusing to grade without a sandbox" in run.stderr and "apt-get install bubblewrap" in run.stderr
+           and not os.path.exists(os.path.join(args.out, "bare", "solution.json")), "without bubblewrap: exit %d, %s" % (run.returncode, run.stderr[-400:]))
+    status, output, seconds = grade(os.path.join(args.out, "unsafe"), "--checks-only", "--unsafe", paths["solution"])
+    r = load(os.path.join(args.out, "unsafe", "solution.json"))
+    expect(r["score"] == 6 and not r["sandbox"] and any("UNSAFE" in n for n in r["notes"]), "--unsafe: %s, notes %s" % (r["score"], r["notes"]))
+
+    # 8. The teacher's checkout is as it was.
     expect(checkout_state() == checkout_before, "the checkout changed while grading: git status --porcelain and tracked files differ")
 
     if problems:

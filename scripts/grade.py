@@ -895,8 +895,8 @@ def main(argv=None):
     if not args.unsafe:
         why = sandbox.available()
         if why:
-            print("grade: refusing to grade without a sandbox: %s.\n"
-                  "grade: install it (%s), or pass --unsafe to run submissions with your own rights." % (why, sandbox.INSTALL), file=sys.stderr)
+            print("grade: refusing to grade without a sandbox: %s\n"
+                  "grade: or pass --unsafe to run submissions with your own rights." % why, file=sys.stderr)
             return 2
     try:
         ref = Reference(args.reference)
