@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -284,18 +283,9 @@ func Gradient(b compute.Backend, net mnistfc.Network, weights mnistfc.Weights, i
 	}
 	var names []string
 	outs, err := model.CallOnceN(b, store, func(scope *model.Scope, x, labels *graph.Node) []*graph.Node {
-		loss := studentcode.Loss(net, scope, x, labels)
-		var vars []*graph.Node
-		for v := range scope.IterVariables() {
-			if v.Trainable && v.InUseByGraph(x.Graph()) {
-				names = append(names, strings.TrimPrefix(v.Path(), "/"))
-				vars = append(vars, v.NodeValue(x.Graph()))
-			}
-		}
-		if len(vars) == 0 {
-			panic(errors.New("the loss depends on no weights"))
-		}
-		return append([]*graph.Node{loss}, graph.Gradient(loss, vars...)...)
+		loss, grads, ns := studentcode.Gradient(net, scope, x, labels)
+		names = ns
+		return append([]*graph.Node{loss}, grads...)
 	}, images, l)
 	if err != nil {
 		return nil, nil, nil, err

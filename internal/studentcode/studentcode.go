@@ -181,3 +181,21 @@ func Loss(net mnistfc.Network, scope *model.Scope, x, labels *graph.Node) *graph
 	}
 	return graph.Reshape(loss)
 }
+
+// Gradient is Loss with its gradient with respect to each trainable
+// variable of scope that it uses, and their paths (without the leading
+// "/"). A loss that uses no weights panics with an error that says so.
+func Gradient(net mnistfc.Network, scope *model.Scope, x, labels *graph.Node) (loss *graph.Node, grads []*graph.Node, names []string) {
+	loss = Loss(net, scope, x, labels)
+	var vars []*graph.Node
+	for v := range scope.IterVariables() {
+		if v.Trainable && v.InUseByGraph(x.Graph()) {
+			names = append(names, strings.TrimPrefix(v.Path(), "/"))
+			vars = append(vars, v.NodeValue(x.Graph()))
+		}
+	}
+	if len(vars) == 0 {
+		panic(errors.New("the loss depends on no weights"))
+	}
+	return loss, graph.Gradient(loss, vars...), names
+}
