@@ -1,6 +1,6 @@
 package main
 
-// Tests of issue 13 for sweeps: a diverging cell, a sweep killed with
+// Tests of sweeps that go wrong: a diverging cell, a sweep killed with
 // SIGKILL then resumed, a sweep interrupted with SIGINT.
 
 import (

@@ -1,6 +1,6 @@
 package main
 
-// Tests of issue 13 for train (diverged and interrupted runs) and exit
+// Tests of train's diverged and interrupted runs and exit
 // statuses, and helpers for the sweep tests in resume_test.go.
 
 import (
