@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/internal/studentcode"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
@@ -86,7 +87,7 @@ func judgeSigmoid(_ compute.Backend, c *Case, o *Observation) (string, error) {
 	worst := 0.0
 	for i, x := range c.SigmoidX {
 		want := 1 / (1 + math.Exp(-float64(x)))
-		if !finite(y[i]) {
+		if !finite.Is(y[i]) {
 			return "", fmt.Errorf("σ(%g) = %v: e^(-x) overflows float32 for large |x|; compute it from e^(-|x|)", x, y[i])
 		}
 		if d := math.Abs(y[i] - want); d > 1e-6+1e-5*want {
@@ -142,7 +143,7 @@ func judgeSoftmax(_ compute.Backend, c *Case, o *Observation) (string, error) {
 		return !slices.ContainsFunc(v, func(x float64) bool { return !(math.Abs(x-1) <= 1e-4) })
 	}
 	switch {
-	case slices.ContainsFunc(p, func(v float64) bool { return !finite(v) }):
+	case slices.ContainsFunc(p, func(v float64) bool { return !finite.Is(v) }):
 		return "", fmt.Errorf("softmax of logits %v has values that are not finite numbers", c.Logits)
 	case !near1(rowSums) && near1(colSums):
 		return "", fmt.Errorf("on logits of shape [%d %d] each column sums to 1, not each row: that normalises every class over the batch, "+
@@ -184,7 +185,7 @@ func judgeCrossEntropy(_ compute.Backend, c *Case, o *Observation) (string, erro
 			hint = fmt.Sprintf(": that is N = %d times too large; divide the sum by the batch size", rows)
 		case math.Abs(loss+want) <= 1e-5*want:
 			hint = ": that has the wrong sign; the loss is -Σ t·ln(y) / N, a positive number"
-		case !finite(loss):
+		case !finite.Is(loss):
 			hint = ": take the log of the probabilities y, not of the one-hot targets t"
 		}
 		return "", fmt.Errorf("on %d examples of %d classes (true classes %v) it gives %.6g, want %.6g, the mean of -ln(probability of the true class)%s",
@@ -364,7 +365,5 @@ func worstDiff(got, want []float64, abs, rel float64) (int, float64) {
 	}
 	return at, worst
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mnistfc/mnistfc/internal/finite"
 )
 
 // reluNetwork is a user-defined network: two hidden ReLU layers with He
@@ -83,7 +85,7 @@ func TestTrainDiverges(t *testing.T) {
 	if !res.Diverged || res.DivergedEpoch < 1 || len(res.Epochs) != res.DivergedEpoch || res.DivergedEpoch == cfg.Epochs && !math.IsNaN(res.History.TrainLosses[len(res.History.TrainLosses)-1]) {
 		t.Fatalf("lr 1e6: diverged %v at epoch %d after %d epochs, train losses %v", res.Diverged, res.DivergedEpoch, len(res.Epochs), res.History.TrainLosses)
 	}
-	if last := res.History.TrainLosses[len(res.History.TrainLosses)-1]; finite(last) && (len(res.History.ValLosses) == 0 || finite(res.History.ValLosses[len(res.History.ValLosses)-1])) {
+	if last := res.History.TrainLosses[len(res.History.TrainLosses)-1]; finite.Is(last) && (len(res.History.ValLosses) == 0 || finite.Is(res.History.ValLosses[len(res.History.ValLosses)-1])) {
 		t.Errorf("diverged, but the last losses are finite: %v %v", res.History.TrainLosses, res.History.ValLosses)
 	}
 }

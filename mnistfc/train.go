@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/mnistfc/torchcompat"
 )
 
@@ -301,7 +302,7 @@ func (r *run) trainEpochs() error {
 			return err
 		}
 		r.logf("%s", trainLine(st))
-		diverged := !finite(st.TrainLoss)
+		diverged := !finite.Is(st.TrainLoss)
 		if !diverged && (epoch-1)%cfg.EvalEvery == 0 {
 			st.Validated = true
 			if st.ValLoss, st.ValAccuracy, _, err = r.eval.evaluate(r.valSet, cfg.BatchSize, PhaseValidation, o.onBatch); err != nil {
@@ -315,7 +316,7 @@ func (r *run) trainEpochs() error {
 			}
 			rounded := roundTo3(st.ValAccuracy)
 			r.logf("%s", validationLine(st))
-			diverged = !finite(st.ValLoss)
+			diverged = !finite.Is(st.ValLoss)
 			if !diverged && improves(bestAcc, rounded) {
 				bestAcc = rounded
 				st.NewBest = true
@@ -414,8 +415,6 @@ func (r *run) logf(format string, args ...any) {
 func oneHot(labels *graph.Node) *graph.Node {
 	return graph.OneHot(labels, NumClasses, dtypes.Float32)
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // identity returns the indices 0..n-1.
 func identity(n int) []int {

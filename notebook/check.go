@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/internal/studentcode"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
@@ -75,7 +76,7 @@ func CheckSigmoid(sigmoid func(x *graph.Node) *graph.Node) bool {
 		}
 		x := sigmoidInputs
 		for i, v := range y {
-			if !finite(v) {
+			if !finite.Is(v) {
 				return "", fmt.Errorf("σ(%g) = %v: e^(-x) overflows float32 for large |x|; compute it from e^(-|x|) (see the text above)", x[i], v)
 			}
 		}
@@ -89,7 +90,7 @@ func CheckSigmoid(sigmoid func(x *graph.Node) *graph.Node) bool {
 		}
 		for i, s := range slope {
 			d := want[i] * (1 - want[i])
-			if !finite(s) {
+			if !finite.Is(s) {
 				return "", fmt.Errorf("σ'(%g) = %v: the derivative that training uses is not finite. Where e^(-x) overflows (x below about -88 in float32), "+
 					"automatic differentiation of 1/(1+e^(-x)) computes ∞/∞; compute e = e^(-|x|) ≤ 1 and return 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0 (graph.Where)", x[i], s)
 			}
@@ -123,7 +124,7 @@ func CheckSoftmax(softmax func(z *graph.Node) *graph.Node) bool {
 		rows, cols := sums(p, 4)
 		fmt.Printf("softmax of the 3×4 example logits:\n%.4f\n  row sums    %.4f\n  column sums %.4f\n", matrix(p, 4), float32s(rows), float32s(cols))
 		switch {
-		case slices.ContainsFunc(p, func(v float64) bool { return !finite(v) }):
+		case slices.ContainsFunc(p, func(v float64) bool { return !finite.Is(v) }):
 			return "", fmt.Errorf("probabilities %.4g are not all finite numbers", float32s(p))
 		case !allNear(rows, 1, 1e-5) && allNear(cols, 1, 1e-5):
 			return "", fmt.Errorf("each column sums to 1, not each row (row sums %.4f): that normalises every class over the batch, "+
@@ -141,7 +142,7 @@ func CheckSoftmax(softmax func(z *graph.Node) *graph.Node) bool {
 			return "", err
 		}
 		big, bigWant := flat(outs[0]), flat(outs[1])
-		if slices.ContainsFunc(big, func(v float64) bool { return !finite(v) }) {
+		if slices.ContainsFunc(big, func(v float64) bool { return !finite.Is(v) }) {
 			return "", fmt.Errorf("for logits near ±1000 it gives %.3g: e^1000 overflows float32 (and e^-1000 is 0, so 0/0); "+
 				"subtract each row's maximum before graph.Exp, graph.ReduceAndKeep(z, graph.ReduceMax, 1): the result is the same", float32s(big))
 		}
@@ -251,7 +252,7 @@ type hint struct {
 func scalarCheck(got, want float64, hints []hint, advice, notFinite string) (string, error) {
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-5*max(1, math.Abs(b)) }
 	switch {
-	case !finite(got):
+	case !finite.Is(got):
 		return "", fmt.Errorf("it gives %v: %s", got, notFinite)
 	case near(got, want):
 		return fmt.Sprintf("%.6f as expected", got), nil
@@ -435,7 +436,7 @@ func CheckGradient(network func(hidden int) mnistfc.Network) bool {
 				}
 				numeric := (up - down) / (2 * eps)
 				diff := math.Abs(numeric - analytic[i])
-				if !finite(analytic[i]) || diff > 1e-5*max(1, math.Abs(numeric)) {
+				if !finite.Is(analytic[i]) || diff > 1e-5*max(1, math.Abs(numeric)) {
 					return "", fmt.Errorf("∂loss/∂%s[%d] is %.6g by automatic differentiation (what training follows) but %.6g by finite differences: "+
 						"look for graph.StopGradient, or operations without a useful gradient (ArgMax, comparisons, rounding), between the weights and the loss", name, i, analytic[i], numeric)
 				}
@@ -471,7 +472,7 @@ func CheckTraining(network func(hidden int) mnistfc.Network) bool {
 		fmt.Printf("training check: hidden 100, lr %g, one epoch of %d steps: loss %.4f at the first step, %.4f at the last; validation loss %.4f, accuracy %.4f\n",
 			cfg.LearningRate, len(losses), first, last, ep.ValLoss, ep.ValAccuracy)
 		switch {
-		case res.Diverged || !finite(first) || !finite(last):
+		case res.Diverged || !finite.Is(first) || !finite.Is(last):
 			return "", fmt.Errorf("the loss is not a finite number (%.4g at the first step, %.4g at the last): check softmax and crossEntropy for overflows and log(0)", first, last)
 		case last > 0.8*first:
 			return "", fmt.Errorf("the loss does not go down: %.4f at the first step, %.4f at the last of %d: check that network trains on crossEntropy of softmax's probabilities, and the gradient check",
@@ -613,8 +614,6 @@ func maxDiff(a, b []float64) (float64, int) {
 	}
 	return worst, at
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // oneHot returns the one-hot rows of classes, of width n.
 func oneHot(classes []int, n int) [][]float32 {

@@ -20,6 +20,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
 )
@@ -138,7 +139,7 @@ func (v *view) epochDone(st mnistfc.EpochStats) {
 	v.epoch = st.Epoch
 	v.hist.Add(st)
 	if v.curves {
-		last := st.Epoch >= v.epochs || !finite(st.TrainLoss) || !finite(st.ValLoss)
+		last := st.Epoch >= v.epochs || !finite.Is(st.TrainLoss) || !finite.Is(st.ValLoss)
 		v.draw(last)
 	}
 	v.last = time.Now()

@@ -3,7 +3,6 @@ package plotting
 import (
 	"fmt"
 	"image/color"
-	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -11,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -160,7 +160,7 @@ var dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 func epochPoints(epochs []int, values []float64) plotter.XYs {
 	xys := make(plotter.XYs, 0, len(values))
 	for i, v := range values {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if !finite.Is(v) {
 			continue
 		}
 		x := float64(i + 1)

@@ -3,7 +3,6 @@ package plotting
 import (
 	"fmt"
 	"image/color"
-	"math"
 
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
@@ -68,7 +67,7 @@ func CurvesFigure(histories []mnistfc.History, names []string, title string) ([]
 				mode = "lines+markers"
 			}
 			traces = append(traces, trace{
-				Type: "scatter", Mode: mode, Name: prefix + s.set, X: s.x, Y: finiteOrNil(s.y),
+				Type: "scatter", Mode: mode, Name: prefix + s.set, X: s.x, Y: s.y,
 				XAxis: "x" + s.axis, YAxis: "y" + s.axis,
 				// One legend entry per line pair: it shows and hides both panels' lines.
 				LegendGroup: group + s.set, ShowLegend: s.metric == "accuracy",
@@ -100,19 +99,6 @@ func CurvesFigure(histories []mnistfc.History, names []string, title string) ([]
 		Legend:    legend{Orientation: "h", Y: -0.2},
 	}}
 	return jsonfinite.Marshal(fig)
-}
-
-// finiteOrNil returns the values, NaN where they are not finite (written
-// as null).
-func finiteOrNil(ys []float64) []float64 {
-	out := make([]float64, len(ys))
-	for i, y := range ys {
-		out[i] = y
-		if math.IsInf(y, 0) {
-			out[i] = math.NaN()
-		}
-	}
-	return out
 }
 
 // cssColor returns c as a CSS colour, "#rrggbb".

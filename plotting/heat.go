@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/mnistfc/mnistfc/internal/finite"
 )
 
 // cellGrid is a chart of coloured, annotated cells, the common part of
@@ -63,7 +65,7 @@ func (g *cellGrid) valueRange() (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, row := range g.values {
 		for _, v := range row {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if finite.Is(v) {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}

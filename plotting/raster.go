@@ -15,6 +15,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -71,7 +72,7 @@ func newCanvas(w, h int) *image.Gray {
 func drawTile(dst *image.Gray, x0, y0 int, v []float32, scale int) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, x := range v {
-		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
+		if f := float64(x); finite.Is(f) {
 			lo, hi = math.Min(lo, f), math.Max(hi, f)
 		}
 	}
@@ -79,7 +80,7 @@ func drawTile(dst *image.Gray, x0, y0 int, v []float32, scale int) {
 	for i, x := range v {
 		f := float64(x)
 		switch {
-		case math.IsNaN(f) || math.IsInf(f, 0):
+		case !finite.Is(f):
 			tile.Pix[i] = 0
 		case hi > lo:
 			tile.Pix[i] = uint8(math.Round(255 * (f - lo) / (hi - lo)))

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"gonum.org/v1/plot"
+
+	"github.com/mnistfc/mnistfc/internal/finite"
 )
 
 // niceTicks marks an axis every 1, 2, 2.5 or 5 times a power of ten, so
@@ -16,7 +18,7 @@ type niceTicks struct {
 
 // Ticks implements plot.Ticker.
 func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
-	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+	if !finite.Is(lo) || !finite.Is(hi) {
 		return nil
 	}
 	if !(hi > lo) {

@@ -5,13 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
 	"github.com/mnistfc/mnistfc/internal/backends"
+	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
@@ -90,10 +90,10 @@ func divergence(res *mnistfc.Result) string {
 		if st.Epoch != res.DivergedEpoch {
 			continue
 		}
-		if !finite(st.TrainLoss) {
+		if !finite.Is(st.TrainLoss) {
 			why = append(why, fmt.Sprintf("train loss %v", st.TrainLoss))
 		}
-		if st.Validated && !finite(st.ValLoss) {
+		if st.Validated && !finite.Is(st.ValLoss) {
 			why = append(why, fmt.Sprintf("validation loss %v", st.ValLoss))
 		}
 	}
@@ -103,8 +103,6 @@ func divergence(res *mnistfc.Result) string {
 	}
 	return s
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // writeRun writes the files of one run into dir, each atomically (a
 // temporary file renamed), and returns the names of those written. A run

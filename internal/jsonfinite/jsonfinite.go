@@ -16,6 +16,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/mnistfc/mnistfc/internal/finite"
 )
 
 // Marshal is json.Marshal with every non-finite float64 written as null.
@@ -64,7 +66,7 @@ func encodeFinite(buf *bytes.Buffer, v reflect.Value, top bool) error {
 	switch v.Kind() {
 	case reflect.Float64, reflect.Float32:
 		f := v.Float()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
+		if !finite.Is(f) {
 			buf.WriteString("null")
 			return nil
 		}
