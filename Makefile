@@ -153,7 +153,7 @@ notebooks-check: notebooks-setup node-tools xla-cpu
 	$(NB_ENV) MNISTFC_EPOCHS=$(FAST_EPOCHS) python scripts/run-notebooks.py --check --backend $(NOTEBOOKS_BACKEND) --out $(CHECK_DIR) $(NOTEBOOKS)
 
 # The assignment notebook's first cells with a backend that cannot start
-# ($$MNISTFC_BACKEND=xla:cuda, no GPU) and in a build without cgo (no XLA):
+# ($$GOMLX_BACKEND=xla:cuda, no GPU) and in a build without cgo (no XLA):
 # the backend cell says why and what to install, and the cells train on the
 # fallback (scripts/check-notebook-backend.py).
 notebooks-backend-check: notebooks-setup xla-cpu

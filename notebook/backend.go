@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,37 +15,70 @@ import (
 )
 
 // BackendEnv names the environment variable that picks the notebooks'
-// backend, e.g. MNISTFC_BACKEND=xla:cpu; unset, they use the fastest
-// installed (backends.Auto), as the command line does.
-const BackendEnv = "MNISTFC_BACKEND"
+// backend, as it picks the library's and the command line's: GoMLX's own,
+// e.g. GOMLX_BACKEND=xla:cpu. Unset, they use the fastest installed
+// (backends.Auto).
+const BackendEnv = compute.ConfigEnvVar
+
+// deprecatedBackendEnv names the notebooks' former variable for the
+// backend. It is read when $GOMLX_BACKEND is unset, with a deprecation note
+// on stderr; when both are set, $GOMLX_BACKEND wins.
+const deprecatedBackendEnv = "MNISTFC_BACKEND"
 
 // choice is the backend a cell's program trains on, and why.
 type choice struct {
 	name string
 	why  string
-	// problem is set when $MNISTFC_BACKEND named a backend that cannot
+	// problem is set when the environment named a backend that cannot
 	// start: what went wrong and what to install. name is then the
-	// fallback.
+	// fallback, and asked is what the environment named, "VAR=value".
 	problem string
+	asked   string
 }
 
 // chosen is the backend of this cell's program, decided once.
-var chosen = sync.OnceValue(choose)
+var chosen = sync.OnceValue(func() choice { return choose(os.Stderr) })
 
-// choose decides the backend: $MNISTFC_BACKEND when it starts, else the
-// fastest installed; a backend that cannot start leaves a problem to show
-// and the fallback.
-func choose() choice {
+// choose decides the backend: the one the environment names (see
+// backendFromEnv) when it starts, else the fastest installed; a backend
+// that cannot start leaves a problem to show and the fallback. Notes about
+// the environment go to w.
+func choose(w io.Writer) choice {
 	findRepositoryPlugin()
-	if name := strings.TrimSpace(os.Getenv(BackendEnv)); name != "" {
+	if env, name := backendFromEnv(w); name != "" {
 		if _, err := backends.New(name); err != nil {
 			c := auto()
-			c.problem = fmt.Sprintf("$%s=%s cannot be used: %v", BackendEnv, name, err)
+			c.asked = env + "=" + name
+			c.problem = fmt.Sprintf("$%s cannot be used: %v", c.asked, err)
 			return c
 		}
-		return choice{name: name, why: "chosen by $" + BackendEnv}
+		return choice{name: name, why: "chosen by $" + env}
 	}
 	return auto()
+}
+
+// backendFromEnv returns the backend the environment names and the
+// variable that names it: $GOMLX_BACKEND, else the deprecated
+// $MNISTFC_BACKEND, else none (name ""). When $MNISTFC_BACKEND is set, it
+// writes a one-line deprecation note to w, which says so when
+// $GOMLX_BACKEND wins over it.
+func backendFromEnv(w io.Writer) (env, name string) {
+	name = strings.TrimSpace(os.Getenv(BackendEnv))
+	old := strings.TrimSpace(os.Getenv(deprecatedBackendEnv))
+	if old != "" {
+		note := fmt.Sprintf("note: %s is deprecated; use %s", deprecatedBackendEnv, BackendEnv)
+		if name != "" {
+			note += fmt.Sprintf(" (both are set: %s=%s wins)", BackendEnv, name)
+		}
+		fmt.Fprintln(w, note)
+	}
+	if name != "" {
+		return BackendEnv, name
+	}
+	if old != "" {
+		return deprecatedBackendEnv, old
+	}
+	return "", ""
 }
 
 // auto is the choice of backends.Auto, with its reason.
@@ -103,17 +137,17 @@ func repositoryRoot() string {
 	}
 }
 
-// BackendName returns the backend the notebooks train on:
-// $MNISTFC_BACKEND when it names a backend that starts, else the fastest
-// installed (backends.Auto: xla:cuda, xla:cpu, or go). When
-// $MNISTFC_BACKEND cannot be used, it says so once on stderr and returns
-// the fallback, so that the notebook still runs (ShowBackend says why).
+// BackendName returns the backend the notebooks train on: the one
+// $GOMLX_BACKEND names when it starts, else the fastest installed
+// (backends.Auto: xla:cuda, xla:cpu, or go). $MNISTFC_BACKEND, deprecated,
+// is read when $GOMLX_BACKEND is unset. When the backend named cannot be
+// used, it says so once on stderr and returns the fallback, so that the
+// notebook still runs (ShowBackend says why).
 func BackendName() string {
 	c := chosen()
 	if c.problem != "" {
 		warnOnce.Do(func() {
-			fmt.Fprintf(os.Stderr, "note: $%s=%s cannot be used (the backend cell says why); training on %s\n",
-				BackendEnv, os.Getenv(BackendEnv), c.name)
+			fmt.Fprintf(os.Stderr, "note: $%s cannot be used (the backend cell says why); training on %s\n", c.asked, c.name)
 		})
 	}
 	return c.name
@@ -125,9 +159,10 @@ var warnOnce sync.Once
 func Backend() compute.Backend { return Must(backends.New(BackendName())) }
 
 // ShowBackend prints the backend the cells train on, why it was picked,
-// and what it is (GoMLX's description). When $MNISTFC_BACKEND names one
-// that cannot start, it prints what went wrong and what to install, and
-// that the cells train on the fallback.
+// and what it is (GoMLX's description). When $GOMLX_BACKEND (or the
+// deprecated $MNISTFC_BACKEND) names one that cannot start, it prints what
+// went wrong and what to install, and that the cells train on the
+// fallback.
 func ShowBackend() {
 	c := chosen()
 	if c.problem != "" {

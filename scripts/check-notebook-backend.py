@@ -8,7 +8,7 @@ notebooks-backend-check` does):
 
 It runs the notebook's cells up to its first experiment (1 epoch), twice,
 with the first cell as it is:
-  * with MNISTFC_BACKEND=xla:cuda on a machine without its plugin (or GPU):
+  * with GOMLX_BACKEND=xla:cuda on a machine without its plugin (or GPU):
     the backend cell must say that it cannot be used and what to install,
     and the cells must train on the fallback (the fastest installed);
   * in a build without cgo (CGO_ENABLED=0: no XLA backend compiled in):
@@ -28,13 +28,13 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CASES = [
-    ("xla-cuda", {"MNISTFC_BACKEND": "xla:cuda"},
-     [r"\$MNISTFC_BACKEND=xla:cuda cannot be used: XLA PJRT plugin \"cuda\" is not installed",
+    ("xla-cuda", {"GOMLX_BACKEND": "xla:cuda"},
+     [r"\$GOMLX_BACKEND=xla:cuda cannot be used: XLA PJRT plugin \"cuda\" is not installed",
       r"mnistfc install-xla -plugin cuda",
       r"The cells train on (\S+) instead \(picked:",
       r"; backend (\S+); 1 epochs per experiment",
       r"Test Accuracy : 0\.\d+"]),
-    ("no-cgo", {"CGO_ENABLED": "0", "MNISTFC_BACKEND": ""},
+    ("no-cgo", {"CGO_ENABLED": "0", "GOMLX_BACKEND": ""},
      [r"backend go — picked: the cells are built without the XLA backend",
       r"; backend go; 1 epochs per experiment",
       r"Test Accuracy : 0\.\d+"]),
@@ -64,8 +64,9 @@ def main():
         json.dump(nb, open(path, "w"), indent=1)
         run_env = dict(os.environ, MNISTFC_EPOCHS="1", **env)
         run_env.pop("MNISTFC_RUNS_DIR", None)
-        if not env.get("MNISTFC_BACKEND"):
-            run_env.pop("MNISTFC_BACKEND", None)
+        run_env.pop("MNISTFC_BACKEND", None)  # deprecated; it would apply where GOMLX_BACKEND is unset
+        if not env.get("GOMLX_BACKEND"):
+            run_env.pop("GOMLX_BACKEND", None)
         try:
             run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "run-notebooks.py"), "--out", args.out, path],
                                  env=run_env, stdout=subprocess.DEVNULL)

@@ -95,7 +95,8 @@ def _backend(nb):
             m = BACKEND_RE.search(out.get("text", "") if isinstance(out.get("text", ""), str) else "".join(out["text"]))
             if m:
                 return m.group(1)
-    return os.environ.get("MNISTFC_BACKEND") or "unknown (no notebook.Setup output)"
+    return (os.environ.get("GOMLX_BACKEND") or os.environ.get("MNISTFC_BACKEND")  # deprecated; GOMLX_BACKEND wins
+            or "unknown (no notebook.Setup output)")
 
 
 def _duration(seconds):

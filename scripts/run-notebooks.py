@@ -20,7 +20,7 @@ that were executed before (e.g. by make notebooks-check).
 
 Cells run in the notebook's own folder (GoNB's $GONB_DIR), with this
 process's environment: set MNISTFC_EPOCHS for the fast profile,
-MNISTFC_BACKEND for another backend than the fastest installed. Each
+GOMLX_BACKEND for another backend than the fastest installed. Each
 execution keeps its runs (notebook.RunsDir) in a new temporary folder,
 removed afterwards, unless MNISTFC_RUNS_DIR names one: a report shows only
 what its own execution computed. After each notebook it prints the time of
@@ -154,8 +154,8 @@ def run_one(path, out_dir, timeout, html, code="fold", max_mb=5, cwd=None, deadl
     os.environ["MNISTFC_RUNS_DIR"] = runs
     started = datetime.datetime.now(datetime.timezone.utc)
     start = time.monotonic()
-    print("run-notebooks: executing %s (kernel %s, MNISTFC_EPOCHS=%s, MNISTFC_BACKEND=%s, runs kept in %s)" % (
-        path, kernel, os.environ.get("MNISTFC_EPOCHS", "unset"), os.environ.get("MNISTFC_BACKEND", "unset"), runs), flush=True)
+    print("run-notebooks: executing %s (kernel %s, MNISTFC_EPOCHS=%s, GOMLX_BACKEND=%s, runs kept in %s)" % (
+        path, kernel, os.environ.get("MNISTFC_EPOCHS", "unset"), os.environ.get("GOMLX_BACKEND", "unset"), runs), flush=True)
     cell_start = {}
 
     def on_execute(cell, cell_index):
