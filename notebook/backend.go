@@ -44,7 +44,9 @@ var chosen = sync.OnceValue(func() choice { return choose(os.Stderr) })
 // that cannot start leaves a problem to show and the fallback. Notes about
 // the environment go to w.
 func choose(w io.Writer) choice {
-	findRepositoryPlugin()
+	if dir := repositoryPlugin(); dir != "" {
+		backends.SetXLADir(dir)
+	}
 	if env, name := backendFromEnv(w); name != "" {
 		if _, err := backends.New(name); err != nil {
 			c := auto()
@@ -101,21 +103,22 @@ func auto() choice {
 	return choice{name: name, why: why + "; `make xla-cpu` installs XLA's CPU plugin, about twice as fast here"}
 }
 
-// findRepositoryPlugin points $MNISTFC_XLA_DIR at the repository's
-// .tools/xla, where `make xla-cpu` installs XLA's CPU plugin, when it is
-// unset and the plugin is there. Cells run in GoNB's temporary folder, so
+// repositoryPlugin returns the repository's .tools/xla, where `make
+// xla-cpu` installs XLA's CPU plugin, when the plugin is there, or "".
+// choose gives it to the library (backends.SetXLADir), which looks there
+// when $MNISTFC_XLA_DIR is unset. Cells run in GoNB's temporary folder, so
 // the library's own search (above the current folder) does not find the
 // repository; $GONB_DIR, the notebook's folder, is inside it.
-func findRepositoryPlugin() {
-	if os.Getenv(backends.XLADirEnv) != "" {
-		return
+func repositoryPlugin() string {
+	root := repositoryRoot()
+	if root == "" {
+		return ""
 	}
-	if root := repositoryRoot(); root != "" {
-		dir := filepath.Join(root, ".tools", "xla")
-		if _, err := os.Stat(filepath.Join(dir, "pjrt_c_api_cpu_plugin.so")); err == nil {
-			_ = os.Setenv(backends.XLADirEnv, dir)
-		}
+	dir := filepath.Join(root, ".tools", "xla")
+	if _, err := os.Stat(filepath.Join(dir, "pjrt_c_api_cpu_plugin.so")); err != nil {
+		return ""
 	}
+	return dir
 }
 
 // repositoryRoot returns the nearest folder at or above $GONB_DIR (the

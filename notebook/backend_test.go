@@ -97,17 +97,14 @@ func TestRepositoryPlugin(t *testing.T) {
 	if got := repositoryRoot(); got != root {
 		t.Errorf("repositoryRoot() = %q, want %q", got, root)
 	}
-	t.Setenv(backends.XLADirEnv, "")
-	findRepositoryPlugin()
-	if got := os.Getenv(backends.XLADirEnv); got != "" {
-		t.Errorf("no plugin yet: $%s = %q, want it unset", backends.XLADirEnv, got)
+	if got := repositoryPlugin(); got != "" {
+		t.Errorf("no plugin yet: repositoryPlugin() = %q, want none", got)
 	}
 	if err := os.WriteFile(plugin, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	findRepositoryPlugin()
-	if got := os.Getenv(backends.XLADirEnv); got != filepath.Dir(plugin) {
-		t.Errorf("$%s = %q, want %q", backends.XLADirEnv, got, filepath.Dir(plugin))
+	if got := repositoryPlugin(); got != filepath.Dir(plugin) {
+		t.Errorf("repositoryPlugin() = %q, want %q", got, filepath.Dir(plugin))
 	}
 	t.Setenv("GONB_DIR", t.TempDir())
 	if got := repositoryRoot(); got != "" {

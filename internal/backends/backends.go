@@ -32,6 +32,23 @@ const Default = "go"
 const XLADirEnv = "MNISTFC_XLA_DIR"
 
 var (
+	xlaDirMu sync.Mutex
+	xlaDir   string // See SetXLADir.
+)
+
+// SetXLADir names a folder where the XLA backend looks first for the PJRT
+// CPU plugin when $MNISTFC_XLA_DIR is unset, as if it were set to dir
+// (see XLACPUPlugin): for a program that knows where the plugin is
+// installed but runs outside the repository, such as a notebook's cell in
+// GoNB's temporary folder. It applies from then on, to Auto and to the
+// backends started after it; an empty dir takes it back.
+func SetXLADir(dir string) {
+	xlaDirMu.Lock()
+	defer xlaDirMu.Unlock()
+	xlaDir = dir
+}
+
+var (
 	startedMu sync.Mutex
 	started   = map[string]compute.Backend{}
 	// noAutoInstall turns off the download of missing plugins and

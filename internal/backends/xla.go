@@ -27,13 +27,14 @@ const xlaCPUInstallHint = "Install it with `make xla-cpu` (scripts/install-xla-c
 	"install go-xla's with `mnistfc install-xla -plugin cpu`. The default backend \"go\" needs no plugin."
 
 // xlaCPUPluginDirs returns the folders where the XLA backend looks for the
-// PJRT CPU plugin before go-xla's own search, in order: $MNISTFC_XLA_DIR;
-// .tools/xla in this module's root, found by walking up from the current
-// folder; and, next to the executable, ../.tools/xla (bin/mnistfc in the
-// repository) and xla/. It is a variable so that tests can change it.
+// PJRT CPU plugin before go-xla's own search, in order: $MNISTFC_XLA_DIR,
+// or, when it is unset, the folder given to SetXLADir; .tools/xla in this
+// module's root, found by walking up from the current folder; and, next to
+// the executable, ../.tools/xla (bin/mnistfc in the repository) and xla/.
+// It is a variable so that tests can change it.
 var xlaCPUPluginDirs = func() []string {
 	var dirs []string
-	if d := os.Getenv(XLADirEnv); d != "" {
+	if d := firstXLADir(); d != "" {
 		dirs = append(dirs, d)
 	}
 	if wd, err := os.Getwd(); err == nil {
@@ -52,6 +53,17 @@ var xlaCPUPluginDirs = func() []string {
 		}
 	}
 	return slices.Compact(dirs)
+}
+
+// firstXLADir returns the folder where the XLA backend looks first for the
+// PJRT CPU plugin: $MNISTFC_XLA_DIR, else SetXLADir's, else "".
+func firstXLADir() string {
+	if d := os.Getenv(XLADirEnv); d != "" {
+		return d
+	}
+	xlaDirMu.Lock()
+	defer xlaDirMu.Unlock()
+	return xlaDir
 }
 
 // moduleRoot returns the nearest folder at or above dir whose go.mod is this

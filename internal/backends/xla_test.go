@@ -58,6 +58,23 @@ func TestXLACPUPluginPlaces(t *testing.T) {
 	if got, _ := XLACPUPlugin(); got != filepath.Join(repo, ".tools", "xla", "pjrt_c_api_cpu_plugin.so") {
 		t.Errorf("XLACPUPlugin() under the module root = %q", got)
 	}
+	// SetXLADir's folder takes the place of $MNISTFC_XLA_DIR when that is
+	// unset; the variable wins over it.
+	t.Cleanup(func() { SetXLADir("") })
+	SetXLADir(filepath.Join(tmp, "empty"))
+	t.Setenv(XLADirEnv, filepath.Dir(fake))
+	if dirs := xlaCPUPluginDirs(); dirs[0] != filepath.Dir(fake) || dirs[1] != filepath.Join(repo, ".tools", "xla") {
+		t.Errorf("with $%s and SetXLADir: xlaCPUPluginDirs() = %v, want %s then %s first", XLADirEnv, dirs, filepath.Dir(fake), filepath.Join(repo, ".tools", "xla"))
+	}
+	t.Setenv(XLADirEnv, "")
+	SetXLADir(filepath.Dir(fake))
+	if got, _ := XLACPUPlugin(); got != fake {
+		t.Errorf("with SetXLADir: XLACPUPlugin() = %q, want %q", got, fake)
+	}
+	SetXLADir("")
+	if got, _ := XLACPUPlugin(); got != filepath.Join(repo, ".tools", "xla", "pjrt_c_api_cpu_plugin.so") {
+		t.Errorf("SetXLADir(\"\"): XLACPUPlugin() = %q, want the module root's", got)
+	}
 	// Other plugins and absolute paths go to go-xla unchanged.
 	if got, err := resolveXLAConfig(fake + ",tf32=false"); err != nil || got != fake+",tf32=false" {
 		t.Errorf("resolveXLAConfig(path) = %q, %v", got, err)
