@@ -3,8 +3,8 @@ package mnistfc
 import "github.com/mnistfc/mnistfc/internal/backends"
 
 // SIMDBuild reports whether this program was built with GOEXPERIMENT=simd,
-// which gives the pure-Go backend its AVX2/AVX-512 matrix products (about
-// 8x faster training on an AVX-512 CPU).
+// which gives the pure-Go backend its AVX2/AVX-512 matrix products (what
+// they gain: docs/performance.md, "What made the difference").
 const SIMDBuild = backends.SIMDBuild
 
 // feed is how a run's training steps get their batches (see trainSteps).
@@ -20,13 +20,11 @@ type feed struct {
 
 // feedFor returns the feed of a run of cfg: on XLA the training set stays
 // on the device (on a GPU this is what keeps it busy) and, with SGD, an
-// epoch is one call; the pure-Go backend and ONNX Runtime get host batches.
-// Measured with BenchmarkEpoch, alternating, on a 2-core CPU: xla:cpu
-// 0.37-0.44 s/epoch with host batches, 0.30-0.39 resident, 0.29-0.32 with
-// the loop; go 0.59-0.61 with host batches vs 0.62-0.64 resident (the
-// gather runs between steps instead of beside them); onnx 0.46-0.60 vs
-// 1.70-2.02 (ONNX Runtime's Gather on the whole training set). The pure-Go
-// backend fails on the loop. Tests override both through options.
+// epoch is one call; the pure-Go backend and ONNX Runtime get host batches:
+// on them resident data is slower (the pure-Go backend's gather runs
+// between steps instead of beside them, ONNX Runtime's Gather runs on the
+// whole training set; timings in docs/performance.md, "The data path").
+// The pure-Go backend fails on the loop. Tests override both through options.
 func feedFor(cfg Config, o *options) feed {
 	xla := backends.IsXLA(cfg.Backend)
 	f := feed{resident: xla, loop: xla && (cfg.Optimizer == OptimizerSGD || cfg.Optimizer == "")}

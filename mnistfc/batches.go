@@ -23,7 +23,8 @@ type deviceSet struct {
 // upload copies d to the backend, as rows examples: the rows beyond
 // d.Len() are padding. (Sets of one row count share the compiled graphs
 // that take them whole: the evaluation graph compiled for validation
-// serves the test set too, which saved 0.4 s per run on xla:cpu.)
+// serves the test set too, which saves its compile: docs/performance.md,
+// "The data path".)
 //
 // On backends whose buffers Go can write (the pure-Go backend, XLA on the
 // CPU) the tensors are filled in place; on the others they are sent and
@@ -198,7 +199,8 @@ type batchOrError struct {
 //
 // Batches given back to spare (after their step) are filled again rather
 // than allocated: on the pure-Go backend a new batch's buffer is zeroed
-// before the copy, and that took 6 % of an epoch's CPU time (pprof).
+// before the copy, which shows in a profile of an epoch
+// (docs/performance.md, "Where the pure-Go backend's time goes").
 func prefetch(backend compute.Backend, d *Dataset, groups [][]int, spare chan *batch) *batchStream {
 	s := &batchStream{total: len(groups), ch: make(chan batchOrError, 1), quit: make(chan struct{})}
 	go func() {

@@ -26,7 +26,7 @@ import (
 const fingerprintVersion = "mnistfc run v2"
 
 // sources holds this package's Go files, test files too (an embed pattern
-// cannot leave them out; codeVersion does), 175 kB.
+// cannot leave them out; codeVersion does).
 //
 //go:embed *.go
 var sources embed.FS

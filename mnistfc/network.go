@@ -102,7 +102,8 @@ func dense(scope *model.Scope, x *graph.Node, outputs int, weights, biases model
 	// (W·xᵀ)ᵀ rather than x·Wᵀ: the same numbers, but the gradient of W is
 	// then a plain product of the output's gradient [out, N] with x [N, in],
 	// which the pure-Go backend runs without transposing the large x
-	// (measured: the transposes took 17 % of an epoch's CPU time with x·Wᵀ).
+	// (with x·Wᵀ the transposes took a large share of an epoch's CPU time:
+	// docs/performance.md, "What made the difference").
 	// Transposing the small [out, N] result instead costs little.
 	return graph.Add(graph.Transpose(graph.DotGeneral(w, []int{1}, nil, x, []int{1}, nil), 0, 1), graph.ExpandAxes(b, 0))
 }

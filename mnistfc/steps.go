@@ -68,7 +68,7 @@ func (t *trainSteps) exec(size int) (*model.Exec, error) {
 // compile compiles the graphs that an epoch over n training examples
 // calls, as their first calls would: the loop, or the step of a full
 // batch, and the step of a smaller last batch. Done before the first
-// epoch, it keeps compiling (about 0.8 s for the loop on xla:cpu) out of
+// epoch, it keeps compiling (docs/performance.md, "The data path") out of
 // the epochs' times.
 func (t *trainSteps) compile(n int) error {
 	sizes := batchSizes(n, t.batchSize)

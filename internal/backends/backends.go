@@ -137,8 +137,8 @@ func IsXLA(name string) bool {
 // when an NVIDIA GPU is present and a PJRT CUDA plugin is installed where
 // go-xla looks for plugins; else "xla:cpu" when XLA's CPU plugin is
 // installed where XLACPUPlugin looks (`make xla-cpu`); else Default. It
-// never downloads anything. Measured with BenchmarkEpoch on a 2-core CPU:
-// xla:cpu 0.29-0.32 s/epoch, go 0.52-0.62.
+// never downloads anything. docs/performance.md compares the backends'
+// speed.
 func Auto() string {
 	switch {
 	case xlaCUDAInstalled():
