@@ -1,9 +1,6 @@
 package mnistfc
 
-import (
-	"context"
-	"io"
-)
+import "io"
 
 // Option changes how Train runs, or how Sweep runs and trains each of its
 // runs.
@@ -12,7 +9,6 @@ type Option func(*options)
 type options struct {
 	data    *Data
 	network *Network
-	ctx     context.Context // Train's.
 	log     io.Writer
 	onStep  func(StepStats)
 	onEpoch func(EpochStats)

@@ -37,7 +37,7 @@ import (
 // current epoch and is marked Interrupted. Both still test the best model
 // so far and return a Result with a nil error.
 func Train(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
-	o := &options{keep: map[int]bool{}, ctx: ctx}
+	o := &options{keep: map[int]bool{}}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -85,7 +85,7 @@ func Train(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		defer r.free()
 	}
 	r.res.Backend = backendName
-	if err := r.trainEpochs(); err != nil {
+	if err := r.trainEpochs(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.test(); err != nil {
@@ -282,8 +282,9 @@ func presetWeights(store *model.Store, backend compute.Backend, cfg Config) (*to
 }
 
 // trainEpochs runs the epochs, validating and keeping the best model, until
-// the last epoch, a divergence or an interruption.
-func (r *run) trainEpochs() error {
+// the last epoch, a divergence or an interruption: ctx cancelled, which
+// stops the run after the current epoch.
+func (r *run) trainEpochs(ctx context.Context) error {
 	cfg, res, o := r.cfg, r.res, r.o
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, 0x5a0ff1e))
 	order := identity(r.data.Train.Len())
@@ -343,7 +344,7 @@ func (r *run) trainEpochs() error {
 			r.logf("%s", divergedLine(st))
 			break
 		}
-		if o.ctx.Err() != nil && epoch < cfg.Epochs {
+		if ctx.Err() != nil && epoch < cfg.Epochs {
 			res.Interrupted = true
 			r.logf("%s", interruptedLine(epoch))
 			break
