@@ -18,21 +18,23 @@ type feed struct {
 	loop bool
 }
 
+// feedOverride, when not nil, changes the feed that feedFor chooses: tests
+// set it to train one backend with each feed. It is nil in programs.
+var feedOverride func(feed) feed
+
 // feedFor returns the feed of a run of cfg: on XLA the training set stays
 // on the device (on a GPU this is what keeps it busy) and, with SGD, an
 // epoch is one call; the pure-Go backend and ONNX Runtime get host batches:
 // on them resident data is slower (the pure-Go backend's gather runs
 // between steps instead of beside them, ONNX Runtime's Gather runs on the
 // whole training set; timings in docs/performance.md, "The data path").
-// The pure-Go backend fails on the loop. Tests override both through options.
-func feedFor(cfg Config, o *options) feed {
+// The pure-Go backend fails on the loop. No option changes the feed; tests
+// do, through feedOverride.
+func feedFor(cfg Config, _ *options) feed {
 	xla := backends.IsXLA(cfg.Backend)
 	f := feed{resident: xla, loop: xla && (cfg.Optimizer == OptimizerSGD || cfg.Optimizer == "")}
-	if o.resident != nil {
-		f.resident = *o.resident
-	}
-	if o.loop != nil {
-		f.loop = *o.loop
+	if feedOverride != nil {
+		f = feedOverride(f)
 	}
 	f.loop = f.loop && f.resident
 	return f

@@ -78,7 +78,8 @@ func TestXLACPUFeedsAgree(t *testing.T) {
 	}{{"host batches", false, false}, {"resident, one step per call", true, false}, {"resident, While loop", true, true}}
 	var base *Result
 	for _, f := range feeds {
-		res, err := Train(t.Context(), cfg, WithData(data), func(o *options) { o.resident, o.loop = &f.resident, &f.loop })
+		withFeed(t, func(feed) feed { return feed{resident: f.resident, loop: f.loop} })
+		res, err := Train(t.Context(), cfg, WithData(data))
 		if err != nil {
 			t.Fatalf("%s: %v", f.name, err)
 		}

@@ -17,10 +17,6 @@ type options struct {
 	// Sweep's.
 	parallel int
 	onRun    func(i int, r *Result)
-	// resident, when set, overrides feedFor's choice (tests).
-	resident *bool
-	// loop, when set, overrides feedFor's choice (tests).
-	loop *bool
 	// pool, when set, lends finished runs to the next ones (Sweep).
 	pool *runPool
 }

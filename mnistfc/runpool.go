@@ -11,11 +11,14 @@ import "sync"
 // frees the oldest beyond that: a sweep starts its runs in order of cost,
 // so runs with the same graphs mostly follow each other.
 type runPool struct {
-	mu     sync.Mutex
-	max    int
-	idle   []pooledRun // Oldest first.
-	reused int         // Runs that took an idle run (tests).
+	mu   sync.Mutex
+	max  int
+	idle []pooledRun // Oldest first.
 }
+
+// poolReused, when not nil, is called each time a run takes an idle run:
+// tests count the reuses with it. It is nil in programs.
+var poolReused func()
 
 type pooledRun struct {
 	key runKey
@@ -53,7 +56,9 @@ func (p *runPool) take(k runKey) *run {
 		if p.idle[i].key == k {
 			r := p.idle[i].run
 			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			p.reused++
+			if poolReused != nil {
+				poolReused()
+			}
 			return r
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -261,7 +262,8 @@ func TestResidentDataMatchesHostBatches(t *testing.T) {
 		cfg.Epochs, cfg.BatchSize, cfg.TestBatchSize = 2, tc.batch, tc.batch
 		var runs [2]*Result
 		for i, resident := range []bool{false, true} {
-			res, err := Train(t.Context(), cfg, WithData(data), func(o *options) { o.resident = &resident })
+			withFeed(t, func(f feed) feed { f.resident = resident; return f })
+			res, err := Train(t.Context(), cfg, WithData(data))
 			if err != nil {
 				t.Fatalf("batch %d, resident %v: %v", tc.batch, resident, err)
 			}
@@ -301,14 +303,17 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 		b.Init = init
 		cfgs = append(cfgs, Configs(b, Grid([]int{8, 16}, []float64{0.1, 0.5}), 2)...)
 	}
+	var reused atomic.Int64
+	poolReused = func() { reused.Add(1) }
+	t.Cleanup(func() { poolReused = nil })
 	pool := newRunPool(2)
 	defer pool.free()
 	swept, err := Sweep(t.Context(), data, cfgs, Parallel(2), func(o *options) { o.pool = pool })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pool.reused < len(cfgs)/2 {
-		t.Errorf("%s: %d of %d runs reused another's graphs", backend, pool.reused, len(cfgs))
+	if n := reused.Load(); n < int64(len(cfgs)/2) {
+		t.Errorf("%s: %d of %d runs reused another's graphs", backend, n, len(cfgs))
 	}
 	for i, cfg := range cfgs {
 		alone, err := Train(t.Context(), cfg, WithData(data))
@@ -324,6 +329,13 @@ func checkSweepReusesRuns(t *testing.T, backend string) {
 }
 
 func TestSweepReusesRuns(t *testing.T) { checkSweepReusesRuns(t, "go") }
+
+// withFeed makes feedFor's choice go through override until the test ends.
+func withFeed(t *testing.T, override func(feed) feed) {
+	t.Helper()
+	feedOverride = override
+	t.Cleanup(func() { feedOverride = nil })
+}
 
 // checkLogReplay checks that Result.WriteLog writes again what WithLog wrote
 // while res trained.
