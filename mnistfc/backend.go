@@ -30,7 +30,7 @@ var feedOverride func(feed) feed
 // whole training set; timings in docs/performance.md, "The data path").
 // The pure-Go backend fails on the loop. No option changes the feed; tests
 // do, through feedOverride.
-func feedFor(cfg Config, _ *options) feed {
+func feedFor(cfg Config) feed {
 	xla := backends.IsXLA(cfg.Backend)
 	f := feed{resident: xla, loop: xla && (cfg.Optimizer == OptimizerSGD || cfg.Optimizer == "")}
 	if feedOverride != nil {

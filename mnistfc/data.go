@@ -54,12 +54,20 @@ func LoadData(dir string, validationRatio float64, seed uint64) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Train: tr, Validation: val, Test: test}, nil
+	return &Data{Train: tr, Validation: val, Test: test, split: &dataSplit{dir, validationRatio, seed}}, nil
 }
 
 // Data bundles the three sets a training run uses.
 type Data struct {
 	Train, Validation, Test *Dataset
+	split                   *dataSplit // How LoadData made it; nil for data built otherwise.
+}
+
+// dataSplit is what LoadData's split depends on: Sweep keys its runs with it.
+type dataSplit struct {
+	dir   string
+	ratio float64
+	seed  uint64
 }
 
 // Dataset holds images and their labels in memory. The images keep their

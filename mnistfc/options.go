@@ -17,6 +17,7 @@ type options struct {
 	// Sweep's.
 	parallel int
 	onRun    func(i int, r *Result)
+	sweep    sweepOptions
 	// pool, when set, lends finished runs to the next ones (Sweep).
 	pool *runPool
 }

@@ -4,8 +4,8 @@ import "sync"
 
 // runPool keeps the finished runs of a sweep for the next runs with the
 // same graphs, so that these are compiled, and the data sent to the
-// backend, once per kind of run rather than once per run: XLA took about a
-// second per run to compile them.
+// backend, once per kind of run rather than once per run (the compile time
+// it saves on XLA is in docs/performance.md, "Reused graphs").
 //
 // It keeps at most max idle runs (each holds its data on the backend) and
 // frees the oldest beyond that: a sweep starts its runs in order of cost,
@@ -44,7 +44,7 @@ func (p *runPool) key(cfg Config, backendName string, data *Data, o *options) (r
 		return runKey{}, false
 	}
 	return runKey{backend: backendName, data: data, hidden: cfg.HiddenDim, batch: cfg.BatchSize, testBatch: cfg.TestBatchSize,
-		softmax: cfg.Softmax, feed: feedFor(cfg, o)}, true
+		softmax: cfg.Softmax, feed: feedFor(cfg)}, true
 }
 
 // take returns an idle run for k, or nil after freeing the oldest idle

@@ -5,12 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
 
-	"github.com/mnistfc/mnistfc/internal/jsonfinite"
+	"github.com/mnistfc/mnistfc/internal/shard"
 )
 
 // Experiment is one (hidden size, learning rate) pair of the assignment.
@@ -52,59 +51,114 @@ func Grid(hiddens []int, lrs []float64) []Experiment {
 	return ex
 }
 
-// RunSummary is the outcome of one run of a sweep.
-type RunSummary struct {
-	Hidden          int         `json:"hidden"`
-	LR              float64     `json:"lr"`
-	Seed            uint64      `json:"seed"`
-	Epochs          int         `json:"epochs"`
-	Softmax         SoftmaxMode `json:"softmax"`
-	Init            Init        `json:"init"`
-	Optimizer       Optimizer   `json:"optimizer"`
-	Network         string      `json:"network"`
-	Backend         string      `json:"backend"`
-	Diverged        bool        `json:"diverged,omitempty"`
-	DivergedEpoch   int         `json:"diverged_epoch,omitempty"`
-	Interrupted     bool        `json:"interrupted,omitempty"`
-	BestEpoch       int         `json:"best_epoch"`   // 0 when no epoch gave a model (diverged in the first one).
-	BestValAccuracy float64     `json:"best_val_acc"` // NaN (null in JSON) when BestEpoch is 0.
-	// Tested is false when the run had no model to test; TestAccuracy and
-	// TestLoss are then NaN (null in JSON).
-	Tested          bool    `json:"tested"`
-	TestAccuracy    float64 `json:"test_acc"`
-	TestLoss        float64 `json:"test_loss"`
-	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
-	Seconds         float64 `json:"seconds"` // Training plus test.
-}
-
-// Summary condenses a result into a RunSummary.
-func (r *Result) Summary() RunSummary {
-	s := RunSummary{
-		Hidden: r.Config.HiddenDim, LR: r.Config.LearningRate, Seed: r.Config.Seed,
-		Epochs: r.Config.Epochs, Softmax: r.Config.Softmax, Init: r.Config.Init, Optimizer: r.Config.Optimizer,
-		Network: r.Network, Backend: r.Backend,
-		Diverged: r.Diverged, DivergedEpoch: r.DivergedEpoch, Interrupted: r.Interrupted,
-		BestEpoch: r.BestEpoch, BestValAccuracy: r.BestValAccuracy,
-		Tested: r.Tested, TestAccuracy: r.TestAccuracy, TestLoss: r.TestLoss,
-		SecondsPerEpoch: r.SecondsPerEpoch, Seconds: r.TrainSeconds + r.TestSeconds,
-	}
-	if !r.Tested {
-		s.TestAccuracy, s.TestLoss = math.NaN(), math.NaN()
-	}
-	if r.BestEpoch == 0 {
-		s.BestValAccuracy = math.NaN()
-	}
-	return s
-}
-
 // ErrSweepStopped is wrapped by the error of Sweep when its context was
 // cancelled before every run had started.
 var ErrSweepStopped = errors.New("sweep stopped")
 
+// A RunStore keeps finished runs by key (RunKey). Package runstore's
+// Store is the one the command line and the notebooks share.
+type RunStore interface {
+	// Result returns the run kept under key, or nil and no error when
+	// there is none.
+	Result(key string) (*Result, error)
+	// Keep keeps r under key; name says where it comes from.
+	Keep(key, name string, r *Result) error
+}
+
+// sweepOptions are the options only Sweep reads.
+type sweepOptions struct {
+	store  RunStore
+	resume bool
+	onPlan func(SweepPlan)
+}
+
+// Keep makes Sweep keep every run it finishes in store, under its RunKey,
+// as it finishes. A run that cannot be kept stops the sweep as a
+// cancellation does, and Sweep returns that error.
+func Keep(store RunStore) Option {
+	return func(o *options) { o.sweep.store, o.sweep.resume = store, false }
+}
+
+// Resume is Keep, and Sweep does not train the runs store already holds:
+// it returns them as kept.
+func Resume(store RunStore) Option {
+	return func(o *options) { o.sweep.store, o.sweep.resume = store, true }
+}
+
+// SweepPlan says what Sweep found in its store before training.
+type SweepPlan struct {
+	Kept  []int // Indices in the configurations of the runs the store held (Resume).
+	Train []int // Indices of the runs to train, costliest first.
+	// Damaged holds an error for each kept run that did not read back:
+	// the run is trained again and replaces it.
+	Damaged []error
+}
+
+// OnPlan makes Sweep call fn once, before it trains anything.
+func OnPlan(fn func(SweepPlan)) Option { return func(o *options) { o.sweep.onPlan = fn } }
+
+// RunKey returns the key under which Sweep keeps the run of cfg and net
+// trained on data split with splitSeed: Fingerprint(cfg, net), followed by
+// "-split" and the seed when splitSeed is not cfg.Seed (a Train of cfg
+// splits with cfg.Seed).
+func RunKey(cfg Config, net Network, splitSeed uint64) (string, error) {
+	k, err := Fingerprint(cfg, net)
+	if err != nil {
+		return "", err
+	}
+	if splitSeed != cfg.Seed {
+		k += fmt.Sprintf("-split%d", splitSeed)
+	}
+	return k, nil
+}
+
+// runCost is the relative cost of a run: its epochs times the
+// multiply-adds of one image through the network, 784·H + 10·H (with the
+// biases, 795·H + 10), plus the 784 pixels read and normalised per image,
+// which a tiny hidden layer does not make free.
+func runCost(c Config) int64 {
+	return int64(c.Epochs) * (784 + 795*int64(c.HiddenDim) + 10)
+}
+
+// Shard returns the indices in cfgs of the runs of shard index (from 1)
+// of count, in order. Every run is in exactly one shard, the shards are
+// balanced by cost (epochs times the network's size), and which shard a
+// run is in depends only on cfgs and count: each process of a cluster job
+// computes its own part.
+func Shard(cfgs []Config, index, count int) []int {
+	costs := make([]int64, len(cfgs))
+	for i, c := range cfgs {
+		costs[i] = runCost(c)
+	}
+	var mine []int
+	for i, k := range shard.Assign(costs, count) {
+		if k == index-1 {
+			mine = append(mine, i)
+		}
+	}
+	return mine
+}
+
+// ShardCost returns the share of the cost of cfgs that the runs at
+// indices take, in [0, 1].
+func ShardCost(cfgs []Config, indices []int) float64 {
+	var part, all int64
+	for i, c := range cfgs {
+		all += runCost(c)
+		if slices.Contains(indices, i) {
+			part += runCost(c)
+		}
+	}
+	return float64(part) / float64(max(all, 1))
+}
+
 // Sweep trains every configuration on the same data and returns the
 // results in the order of cfgs. It trains up to Parallel runs at a time,
 // the costliest first, and calls OnRun as each run finishes; the other
-// options apply to every run.
+// options apply to every run. With Keep or Resume it keeps each run in a
+// RunStore, and with Resume it returns the runs the store holds instead of
+// training them; data must then come from LoadData with the settings of
+// every configuration (its split seed is part of the keys).
 //
 // Cancelling ctx stops the sweep between runs: it starts no new run, the
 // runs in flight finish all their epochs and OnRun is called for them, and
@@ -120,6 +174,13 @@ func Sweep(ctx context.Context, data *Data, cfgs []Config, opts ...Option) ([]*R
 		parallel = runtime.NumCPU()
 	}
 	results := make([]*Result, len(cfgs))
+	keys, plan, err := sweepPlan(data, cfgs, o, results)
+	if err != nil {
+		return nil, err
+	}
+	if o.sweep.onPlan != nil {
+		o.sweep.onPlan(plan)
+	}
 	errs := make([]error, len(cfgs))
 	var (
 		mu  sync.Mutex
@@ -130,18 +191,13 @@ func Sweep(ctx context.Context, data *Data, cfgs []Config, opts ...Option) ([]*R
 	pool := newRunPool(parallel)
 	defer pool.free()
 	runOpts := append([]Option{WithData(data), func(o *options) { o.pool = pool }}, opts...)
-	// The runs in flight do not see ctx's cancellation.
+	// The runs in flight do not see ctx's cancellation; a run that cannot
+	// be kept cancels the rest.
 	runCtx := context.WithoutCancel(ctx)
-	// Start the costliest runs first, so that a long run does not start
-	// last and leave the other cores idle at the end.
-	order := make([]int, len(cfgs))
-	for i := range order {
-		order[i] = i
-	}
-	cost := func(c Config) int { return c.HiddenDim * c.Epochs }
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost(cfgs[b]), cost(cfgs[a])) })
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	started := 0
-	for _, i := range order {
+	for _, i := range plan.Train {
 		cfg := cfgs[i]
 		select {
 		case sem <- struct{}{}:
@@ -161,10 +217,17 @@ func Sweep(ctx context.Context, data *Data, cfgs []Config, opts ...Option) ([]*R
 				return
 			}
 			results[i] = r
+			mu.Lock()
+			defer mu.Unlock()
+			if o.sweep.store != nil {
+				name := fmt.Sprintf("sweep run %d of %d (hidden %d, lr %g, seed %d)", i+1, len(cfgs), cfg.HiddenDim, cfg.LearningRate, cfg.Seed)
+				if err := o.sweep.store.Keep(keys[i], name, r); err != nil {
+					errs[i] = fmt.Errorf("run %d: %w", i+1, err)
+					cancel(errs[i])
+				}
+			}
 			if done != nil {
-				mu.Lock()
 				done(i, r)
-				mu.Unlock()
 			}
 		}()
 	}
@@ -174,120 +237,58 @@ func Sweep(ctx context.Context, data *Data, cfgs []Config, opts ...Option) ([]*R
 			return results, err
 		}
 	}
-	if started < len(cfgs) {
-		return results, fmt.Errorf("%w after %d of %d runs: %w", ErrSweepStopped, started, len(cfgs), context.Cause(ctx))
+	if started < len(plan.Train) {
+		return results, fmt.Errorf("%w after %d of %d runs: %w", ErrSweepStopped, len(plan.Kept)+started, len(cfgs), context.Cause(ctx))
 	}
 	return results, nil
 }
 
-// CellSummary aggregates the runs of one experiment over seeds. The test
-// numbers are over the runs that were tested (Tested of Runs; NaN, null in
-// JSON, when none was), the best validation accuracy and epochs over the
-// runs that had a best model (zero epochs when none had).
-type CellSummary struct {
-	Hidden int     `json:"hidden"`
-	LR     float64 `json:"lr"`
-	Runs   int     `json:"runs"`
-	// Diverged counts the runs whose loss became NaN or infinite;
-	// DivergedEpochMin the earliest epoch where one did.
-	Diverged         int     `json:"diverged,omitempty"`
-	DivergedEpochMin int     `json:"diverged_epoch_min,omitempty"`
-	Tested           int     `json:"tested"`
-	TestAccMean      float64 `json:"test_acc_mean"`
-	TestAccStd       float64 `json:"test_acc_std"` // Sample standard deviation; 0 for a single run.
-	TestLossMean     float64 `json:"test_loss_mean"`
-	TestLossStd      float64 `json:"test_loss_std"`
-	BestValMean      float64 `json:"best_val_acc_mean"`
-	BestEpochMin     int     `json:"best_epoch_min"`
-	BestEpochMax     int     `json:"best_epoch_max"`
-}
-
-// Aggregate groups runs by (hidden, lr), in order of first appearance, with mean and standard deviation over seeds.
-func Aggregate(runs []RunSummary) []CellSummary {
-	type key struct {
-		h  int
-		lr float64
-	}
-	var order []key
-	groups := map[key][]RunSummary{}
-	for _, r := range runs {
-		k := key{r.Hidden, r.LR}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
+// sweepPlan returns the keys of the runs of cfgs (with a store) and what
+// to train, costliest first, and puts the runs the store holds in results.
+func sweepPlan(data *Data, cfgs []Config, o *options, results []*Result) ([]string, SweepPlan, error) {
+	var plan SweepPlan
+	keys := make([]string, len(cfgs))
+	for i, cfg := range cfgs {
+		if o.sweep.store == nil {
+			plan.Train = append(plan.Train, i)
+			continue
 		}
-		groups[k] = append(groups[k], r)
-	}
-	cells := make([]CellSummary, 0, len(order))
-	for _, k := range order {
-		g := groups[k]
-		c := CellSummary{Hidden: k.h, LR: k.lr, Runs: len(g)}
-		var acc, loss, val []float64
-		for _, r := range g {
-			if r.Diverged {
-				if c.Diverged == 0 || r.DivergedEpoch < c.DivergedEpochMin {
-					c.DivergedEpochMin = r.DivergedEpoch
-				}
-				c.Diverged++
-			}
-			if !math.IsNaN(r.TestAccuracy) {
-				c.Tested++
-				acc, loss = append(acc, r.TestAccuracy), append(loss, r.TestLoss)
-			}
-			if r.BestEpoch > 0 {
-				if len(val) == 0 || r.BestEpoch < c.BestEpochMin {
-					c.BestEpochMin = r.BestEpoch
-				}
-				c.BestEpochMax = max(c.BestEpochMax, r.BestEpoch)
-				val = append(val, r.BestValAccuracy)
+		if data == nil || data.split == nil {
+			return nil, plan, errors.New("sweep: keeping runs needs data from LoadData (the keys name its split)")
+		}
+		if sp := data.split; cfg.DataDir != sp.dir || cfg.ValidationRatio != sp.ratio {
+			return nil, plan, fmt.Errorf("sweep: run %d reads data %q with validation ratio %g, the data given is %q with %g: a sweep uses one data set",
+				i+1, cfg.DataDir, cfg.ValidationRatio, sp.dir, sp.ratio)
+		}
+		net := FullyConnected(cfg.HiddenDim)
+		if o.network != nil {
+			net = *o.network
+		}
+		k, err := RunKey(cfg, net, data.split.seed)
+		if err != nil {
+			return nil, plan, fmt.Errorf("sweep: run %d: %w", i+1, err)
+		}
+		keys[i] = k
+		if o.sweep.resume {
+			r, err := o.sweep.store.Result(k)
+			switch {
+			case err != nil:
+				plan.Damaged = append(plan.Damaged, err)
+			case r != nil:
+				results[i] = r
+				plan.Kept = append(plan.Kept, i)
+				continue
 			}
 		}
-		c.TestAccMean, c.TestAccStd = meanStd(acc)
-		c.TestLossMean, c.TestLossStd = meanStd(loss)
-		c.BestValMean, _ = meanStd(val)
-		cells = append(cells, c)
+		plan.Train = append(plan.Train, i)
 	}
-	return cells
-}
-
-// meanStd returns the mean and sample standard deviation of v (NaN, 0 for no values).
-func meanStd(v []float64) (mean, std float64) {
-	if len(v) == 0 {
-		return math.NaN(), 0
-	}
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	for _, x := range v {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(v)-1))
+	// The costliest runs first, so that a long run does not start last
+	// and leave the other cores idle at the end.
+	slices.SortStableFunc(plan.Train, func(a, b int) int { return cmp.Compare(runCost(cfgs[b]), runCost(cfgs[a])) })
+	return keys, plan, nil
 }
 
 // IsOriginal reports whether (hidden, lr) is one of the original notebook's seven experiments.
 func IsOriginal(hidden int, lr float64) bool {
 	return slices.Contains(OriginalExperiments(), Experiment{hidden, lr})
-}
-
-// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
-// diverged run's) written as null.
-func (s RunSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(s) }
-
-// MarshalJSON is encoding/json's encoding, with non-finite numbers (a
-// diverged run's) written as null.
-func (c CellSummary) MarshalJSON() ([]byte, error) { return jsonfinite.Marshal(c) }
-
-// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
-func (s *RunSummary) UnmarshalJSON(b []byte) error {
-	type plain RunSummary
-	return jsonfinite.Unmarshal(b, (*plain)(s))
-}
-
-// UnmarshalJSON reads what MarshalJSON writes, null numbers as NaN.
-func (c *CellSummary) UnmarshalJSON(b []byte) error {
-	type plain CellSummary
-	return jsonfinite.Unmarshal(b, (*plain)(c))
 }

@@ -129,7 +129,7 @@ func newRun(cfg Config, net Network, backend compute.Backend, data *Data, o *opt
 		batchSize: cfg.BatchSize, host: data.Train, execs: map[int]*model.Exec{}}
 	// The validation set, and on some backends the training set, go to the
 	// backend once per run.
-	f := feedFor(cfg, o)
+	f := feedFor(cfg)
 	if f.resident {
 		if r.steps.resident, err = upload(backend, data.Train, data.Train.Len()); err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/mnistfc/mnistfc/internal/studentcode"
 	"github.com/mnistfc/mnistfc/mnistfc"
+	"github.com/mnistfc/mnistfc/mnistfc/runstore"
 )
 
 // Must returns v, or prints err and ends the cell's program with status 1
@@ -112,8 +113,7 @@ func key(cfg mnistfc.Config, net mnistfc.Network, opts []RunOption) (string, *ru
 func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opts []RunOption) *mnistfc.Result {
 	net, cfg = studentcode.Network(net), withBackend(cfg)
 	fingerprint, o := key(cfg, net, opts)
-	path := runPath(fingerprint)
-	k, announced := shown[path]
+	k, announced := shown[fingerprint]
 	if announced && !verbose {
 		return k.Result // This cell has the run already and said where from.
 	}
@@ -122,7 +122,7 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 	}
 	if k != nil {
 		res := k.Result
-		shown[path] = k
+		shown[fingerprint] = k
 		fmt.Printf("%s: kept from the run of %s on %s (same settings and network, %s in %.1f s): not trained again.\n",
 			name, k.When.Format("2006-01-02 15:04"), res.Backend, plural(len(res.Epochs), "epoch"), res.TrainSeconds)
 		if verbose {
@@ -150,7 +150,7 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 		fmt.Printf("Diverged at epoch %d: the loss is no longer a finite number.\n", res.DivergedEpoch)
 	}
 	if !res.Interrupted {
-		shown[path] = Must(saveRun(fingerprint, name, res))
+		shown[fingerprint] = Must(saveRun(fingerprint, name, res))
 	}
 	if verbose {
 		showSummary(res)
@@ -159,9 +159,9 @@ func run(name string, cfg mnistfc.Config, net mnistfc.Network, verbose bool, opt
 }
 
 // shown holds the runs that this cell's program (GoNB runs a new one for
-// every cell) trained or loaded and announced, by file: Run returns them
+// every cell) trained or loaded and announced, by key: Run returns them
 // again without reading their files or saying so again.
-var shown = map[string]*keptRun{}
+var shown = map[string]*runstore.Entry{}
 
 // withBackend returns cfg, on the notebooks' backend if it names none.
 func withBackend(cfg mnistfc.Config) mnistfc.Config {

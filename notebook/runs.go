@@ -1,18 +1,15 @@
 package notebook
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mnistfc/mnistfc/internal/atomicfile"
 	"github.com/mnistfc/mnistfc/mnistfc"
+	"github.com/mnistfc/mnistfc/mnistfc/runstore"
 )
 
 // RunsEnv names the environment variable that gives the folder where the
@@ -46,48 +43,38 @@ func RunsDir() string {
 	return filepath.Join(os.TempDir(), "mnistfc-runs")
 }
 
-// keptRun is what a run's file holds.
-type keptRun struct {
-	Name   string // The experiment's name when it ran.
-	When   time.Time
-	Result *mnistfc.Result
+// runStore returns the store in RunsDir, bounded by $MNISTFC_RUNS_MAX_MB,
+// which says on stdout what it prunes and which files do not read back.
+func runStore() *runstore.Store {
+	return Must(runstore.Open(RunsDir(), runstore.Options{MaxBytes: runsLimit(), Log: os.Stdout}))
 }
 
-func runPath(fingerprint string) string { return filepath.Join(RunsDir(), fingerprint+".gob") }
-
-// loadRun returns the run kept under fingerprint, if there is one that
-// reads back.
-func loadRun(fingerprint string) (*keptRun, bool) {
-	b, err := os.ReadFile(runPath(fingerprint))
-	if err != nil {
+// loadRun returns the run kept under key, if there is one with its whole
+// result. A file that does not read back, or a run kept as a summary only,
+// is said and trained again (the new run replaces it; a damaged file is
+// moved aside, not overwritten).
+func loadRun(key string) (*runstore.Entry, bool) {
+	e, err := runStore().Get(key)
+	switch {
+	case err != nil:
+		fmt.Printf("note: %v: training this run again\n", err)
+		return nil, false
+	case e == nil:
+		return nil, false
+	case e.Result == nil:
+		fmt.Printf("note: %s holds this run's summary only (%s): training it again for its curves and weights\n", RunsDir(), e.Name)
 		return nil, false
 	}
-	var k keptRun
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&k); err != nil || k.Result == nil {
-		fmt.Fprintf(os.Stderr, "note: ignoring %s, which does not read back: %v\n", runPath(fingerprint), err)
-		return nil, false
-	}
-	now := time.Now() // Used now: the last to go when the runs are pruned.
-	_ = os.Chtimes(runPath(fingerprint), now, now)
-	return &k, true
+	return e, true
 }
 
-// saveRun keeps res under fingerprint (written to a temporary file and
-// renamed, so a file is never half-written) and returns what it kept.
-func saveRun(fingerprint, name string, res *mnistfc.Result) (*keptRun, error) {
-	if err := os.MkdirAll(RunsDir(), 0o755); err != nil {
+// saveRun keeps res under key and returns what it kept.
+func saveRun(key, name string, res *mnistfc.Result) (*runstore.Entry, error) {
+	e := runstore.Entry{Key: key, Name: name, When: time.Now(), Summary: res.Summary(), Result: res}
+	if err := runStore().Put(key, e); err != nil {
 		return nil, fmt.Errorf("keeping the run: %w", err)
 	}
-	k := &keptRun{Name: name, When: time.Now(), Result: res}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(k); err != nil {
-		return nil, fmt.Errorf("keeping the run: %w", err)
-	}
-	if err := atomicfile.WriteFile(runPath(fingerprint), b.Bytes()); err != nil {
-		return nil, err
-	}
-	pruneRuns(runsLimit())
-	return k, nil
+	return &e, nil
 }
 
 // runsLimit returns $MNISTFC_RUNS_MAX_MB in bytes, or its default.
@@ -102,39 +89,4 @@ func runsLimit() int64 {
 		}
 	}
 	return mb << 20
-}
-
-// pruneRuns deletes the kept runs used longest ago (loadRun and saveRun
-// set a file's time) until the rest take at most limit bytes, and says
-// what it deleted. The newest run always stays.
-func pruneRuns(limit int64) {
-	files, _ := filepath.Glob(filepath.Join(RunsDir(), "*.gob"))
-	type run struct {
-		path string
-		size int64
-		used time.Time
-	}
-	var runs []run
-	var total int64
-	for _, f := range files {
-		if info, err := os.Stat(f); err == nil {
-			runs = append(runs, run{f, info.Size(), info.ModTime()})
-			total += info.Size()
-		}
-	}
-	slices.SortFunc(runs, func(a, b run) int { return a.used.Compare(b.used) })
-	var deleted int
-	var freed int64
-	for _, r := range runs[:max(len(runs)-1, 0)] {
-		if total <= limit {
-			break
-		}
-		if os.Remove(r.path) == nil {
-			total, freed, deleted = total-r.size, freed+r.size, deleted+1
-		}
-	}
-	if deleted > 0 {
-		fmt.Printf("Kept runs: deleted the %s used longest ago (%.0f MiB), to stay under %d MiB ($%s).\n",
-			plural(deleted, "run"), float64(freed)/(1<<20), limit>>20, RunsLimitEnv)
-	}
 }

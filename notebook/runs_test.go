@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -123,76 +122,6 @@ func TestSweepKeepsRuns(t *testing.T) {
 	alone := Run("alone", cfgs[0], mnistfc.FullyConnected(cfgs[0].HiddenDim))
 	if !reflect.DeepEqual(alone.History, first[0].History) || alone.TestAccuracy != first[0].TestAccuracy {
 		t.Errorf("seed 0 alone: %v, test %v; in the sweep: %v, test %v", alone.History, alone.TestAccuracy, first[0].History, first[0].TestAccuracy)
-	}
-}
-
-// pruneRuns deletes the runs used longest ago until the rest fit, and
-// never the newest one.
-func TestPruneRuns(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name  string
-		sizes []int // Of runs a, b, c, ..., used in that order.
-		limit int64
-		want  string // The runs left.
-	}{
-		{"under the limit", []int{10, 10, 10}, 30, "abc"},
-		{"one over", []int{10, 10, 10}, 29, "bc"},
-		{"oldest first", []int{5, 30, 10}, 40, "bc"},
-		{"down to the limit", []int{10, 10, 10, 10}, 15, "d"},
-		{"the newest stays", []int{10, 50}, 20, "b"},
-		{"none", nil, 1, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			t.Setenv(RunsEnv, dir)
-			for i, size := range tt.sizes {
-				f := filepath.Join(dir, string(rune('a'+i))+".gob")
-				if err := os.WriteFile(f, make([]byte, size), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				used := t0.Add(time.Duration(i) * time.Hour)
-				if err := os.Chtimes(f, used, used); err != nil {
-					t.Fatal(err)
-				}
-			}
-			out, _ := output(t, func() bool { pruneRuns(tt.limit); return true })
-			files, _ := filepath.Glob(filepath.Join(dir, "*.gob"))
-			var left string
-			for _, f := range files {
-				left += strings.TrimSuffix(filepath.Base(f), ".gob")
-			}
-			if left != tt.want {
-				t.Errorf("runs left: %q, want %q", left, tt.want)
-			}
-			if deleted := len(tt.sizes) - len(left); deleted > 0 && !strings.Contains(out, "deleted the ") {
-				t.Errorf("deleted %d runs without saying so: %q", deleted, out)
-			}
-		})
-	}
-}
-
-// Loading a kept run marks it used, so that pruning keeps it longer.
-func TestLoadRunMarksUsed(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv(RunsEnv, dir)
-	if _, err := saveRun("old", "old", &mnistfc.Result{}); err != nil {
-		t.Fatal(err)
-	}
-	past := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(runPath("old"), past, past); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := loadRun("old"); !ok {
-		t.Fatal("the run does not read back")
-	}
-	info, err := os.Stat(runPath("old"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !info.ModTime().After(past.Add(time.Minute)) {
-		t.Errorf("loading left the run's time at %v", info.ModTime())
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mnistfc/mnistfc/mnistfc/sweepdir"
 )
 
 // Exit statuses of mnistfc, as "mnistfc help" and the README list them.
@@ -35,6 +37,15 @@ func withStatus(code int, err error) error {
 }
 
 func usageError(err error) error { return withStatus(exitUsage, err) }
+
+// asUsage gives a sweepdir.UsageError the status of a bad command line.
+func asUsage(err error) error {
+	var ue *sweepdir.UsageError
+	if errors.As(err, &ue) {
+		return usageError(err)
+	}
+	return err
+}
 
 // exitStatus is the status for err (nil: 0).
 func exitStatus(err error) int {

@@ -1,323 +1,245 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/mnistfc/mnistfc/internal/atomicfile"
 	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/internal/shard"
 	"github.com/mnistfc/mnistfc/mnistfc"
-	"github.com/mnistfc/mnistfc/plotting"
+	"github.com/mnistfc/mnistfc/mnistfc/sweepdir"
 )
 
-func now() time.Time                { return time.Now() }
-func since(t time.Time) float64     { return time.Since(t).Seconds() }
-func fmtLR(lr float64) string       { return strconv.FormatFloat(lr, 'g', -1, 64) }
-func fmtAcc(v, std float64) string  { return fmtMeanStd(v, std, "%.4f") }
-func fmtLoss(v, std float64) string { return fmtMeanStd(v, std, "%.4f") }
+func now() time.Time            { return time.Now() }
+func since(t time.Time) float64 { return time.Since(t).Seconds() }
+func fmtLR(lr float64) string   { return strconv.FormatFloat(lr, 'g', -1, 64) }
 
-func fmtMeanStd(v, std float64, f string) string {
-	if std == 0 {
-		return fmt.Sprintf(f, v)
+// sweepFlags are the flags of "mnistfc sweep".
+type sweepFlags struct {
+	fs                          *flag.FlagSet
+	cf                          configFlags
+	hiddens, lrs, out, shard    string
+	seeds, parallel, shardCount int
+	resume, asJSON              bool
+	args                        []string // The flags that choose the runs.
+	hs                          []int    // The grid, if any.
+	ls                          []float64
+}
+
+// outputFlags are the flags that change where and how a sweep's runs are
+// computed or shown, not which runs: a manifest's Args leave them out.
+var outputFlags = []string{"out", "resume", "json", "shard", "shard-count"}
+
+func newSweepFlags() *sweepFlags {
+	f := &sweepFlags{fs: flag.NewFlagSet("mnistfc sweep", flag.ContinueOnError)}
+	fs := f.fs
+	f.cf.register(fs, false)
+	fs.StringVar(&f.hiddens, "hiddens", "", "comma-separated hidden sizes of a grid (default: the original seven experiments)")
+	fs.StringVar(&f.lrs, "lrs", "", "comma-separated learning rates of a grid (default: the original seven experiments)")
+	fs.IntVar(&f.seeds, "seeds", 1, "runs per experiment, with seeds -seed, -seed+1, ...")
+	fs.IntVar(&f.parallel, "parallel", 2, "runs trained at the same time (0: one per CPU core); each run takes more memory (docs/performance.md has timings)")
+	fs.StringVar(&f.out, "out", "", "if set, a run store: each run is kept there as it finishes (the notebooks' runs folder is the same kind), with sweep.json (the sweep's runs) and at the end results.json, results.csv and (for a grid) heatmap.png")
+	fs.BoolVar(&f.resume, "resume", false, "finish the sweep of -out: skip the runs it already holds (the same settings and backend)")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per run, one per line")
+	fs.StringVar(&f.shard, "shard", "", `run only shard i of n of the sweep: "i/n" (from 1), or "auto" for the task of a Slurm job array or the pod of a Kubernetes Indexed Job; "mnistfc merge" puts the shards' -out folders together`)
+	fs.IntVar(&f.shardCount, "shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (a Kubernetes Indexed Job's completions; default $"+shard.CountEnv+")")
+	return f
+}
+
+// plan parses args and returns the sweep's configurations; it sets f.args
+// (the flags a manifest records) and the grid.
+func (f *sweepFlags) plan(args []string) ([]mnistfc.Config, error) {
+	base, err := f.cf.parse(f.fs, args)
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Sprintf(f+" ± "+f, v, std)
+	if f.seeds < 1 {
+		return nil, usageError(fmt.Errorf("-seeds %d: must be at least 1", f.seeds))
+	}
+	if f.resume && f.out == "" {
+		return nil, usageError(errors.New("-resume: needs the -out of the sweep to finish"))
+	}
+	experiments := mnistfc.OriginalExperiments()
+	if f.hs, f.ls, err = sweepdir.ParseGrid(f.hiddens, f.lrs); err != nil {
+		return nil, usageError(err)
+	}
+	if f.hs != nil {
+		experiments = mnistfc.Grid(f.hs, f.ls)
+	}
+	f.fs.Visit(func(fl *flag.Flag) {
+		if !slices.Contains(outputFlags, fl.Name) {
+			if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				f.args = append(f.args, "-"+fl.Name+"="+fl.Value.String())
+			} else {
+				f.args = append(f.args, "-"+fl.Name, fl.Value.String())
+			}
+		}
+	})
+	return mnistfc.Configs(base, experiments, f.seeds), nil
+}
+
+// lookupEnv is os.LookupEnv; tests give the shard flags their own.
+var lookupEnv = os.LookupEnv
+
+// pickShard returns the shard that -shard and -shard-count name (nil for
+// none) and the indices in cfgs of its runs (all of them for none), and
+// says on stderr which shard it is and where it came from.
+func (f *sweepFlags) pickShard(cfgs []mnistfc.Config) (*sweepdir.Shard, []int, error) {
+	if f.shard == "" {
+		if f.shardCount != 0 {
+			return nil, nil, usageError(fmt.Errorf("-shard-count %d: only with -shard auto", f.shardCount))
+		}
+		all := make([]int, len(cfgs))
+		for i := range all {
+			all[i] = i
+		}
+		return nil, all, nil
+	}
+	s, err := shard.Parse(f.shard, f.shardCount, lookupEnv)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	mine := mnistfc.Shard(cfgs, s.Index, s.Count)
+	fmt.Fprintf(os.Stderr, "mnistfc: shard %s (from %s): %d of the sweep's %d runs, %.1f%% of its cost\n", s, s.From, len(mine), len(cfgs), 100*mnistfc.ShardCost(cfgs, mine))
+	if len(mine) == 0 {
+		fmt.Fprintf(os.Stderr, "mnistfc: shard %s has no runs: the sweep has %d runs for %d shards\n", s, len(cfgs), s.Count)
+	}
+	sh := &sweepdir.Shard{Index: s.Index, Count: s.Count, Runs: []int{}}
+	for _, i := range mine {
+		sh.Runs = append(sh.Runs, i+1)
+	}
+	return sh, mine, nil
 }
 
 func runSweep(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("mnistfc sweep", flag.ContinueOnError)
-	var cf configFlags
-	cf.register(fs, false)
-	hiddens := fs.String("hiddens", "", "comma-separated hidden sizes of a grid (default: the original seven experiments)")
-	lrs := fs.String("lrs", "", "comma-separated learning rates of a grid (default: the original seven experiments)")
-	seeds := fs.Int("seeds", 1, "runs per experiment, with seeds -seed, -seed+1, ...")
-	parallel := fs.Int("parallel", 2, "runs trained at the same time (0: one per CPU core); two at a time measured 1.4-1.5x faster than one on 2 cores, on go and on xla:cpu (each run takes more memory)")
-	out := fs.String("out", "", "if set, folder for results.jsonl (each run as it finishes), sweep.json (the sweep's settings), and at the end results.json, results.csv and (for a grid) heatmap.png")
-	resume := fs.Bool("resume", false, "finish the sweep of -out: skip the runs already in its results.jsonl (same flags required; -backend, -parallel and -json may differ)")
-	asJSON := fs.Bool("json", false, "print one JSON object per run, one per line")
-	shardFlag := fs.String("shard", "", `run only shard i of n of the sweep: "i/n" (from 1), or "auto" for the task of a Slurm job array or the pod of a Kubernetes Indexed Job; "mnistfc merge" puts the shards' -out folders together`)
-	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards where the environment does not say it (a Kubernetes Indexed Job's completions; default $"+shard.CountEnv+")")
-	base, err := cf.parse(fs, args)
+	f := newSweepFlags()
+	cfgs, err := f.plan(args)
 	if err != nil {
 		return err
 	}
-	if *seeds < 1 {
-		return usageError(fmt.Errorf("-seeds %d: must be at least 1", *seeds))
-	}
-	if *resume && *out == "" {
-		return usageError(errors.New("-resume: needs the -out of the sweep to finish"))
-	}
-	experiments := mnistfc.OriginalExperiments()
-	hs, ls, err := parseGrid(*hiddens, *lrs)
+	sh, mine, err := f.pickShard(cfgs)
 	if err != nil {
-		return usageError(err)
+		return err
 	}
-	if hs != nil {
-		experiments = mnistfc.Grid(hs, ls)
-	}
-	cfgs := mnistfc.Configs(base, experiments, *seeds)
-	sh, mine, err := pickShard(*shardFlag, *shardCount, cfgs)
-	if err != nil {
-		return usageError(err)
-	}
-	total := len(mine) // Runs of this sweep, or of its shard.
-
-	// With -out, every finished run is appended to results.jsonl at once.
-	var state *sweepState
-	done := map[int]mnistfc.RunSummary{}
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return fmt.Errorf("-out: %w", err)
-		}
-		plan := newSweepPlan(fs, hs, ls, cfgs)
-		if sh != nil {
-			plan.Shard = newPlanShard(fs, *sh, mine)
-		}
-		if state, done, err = openSweep(*out, plan, cfgs, *resume); err != nil {
+	base := cfgs[0]
+	opts := []mnistfc.Option{mnistfc.Parallel(f.parallel)}
+	if f.out != "" { // -out is a run store: each run is kept as it ends.
+		m, err := sweepdir.NewManifest(f.args, cfgs, f.hs, f.ls, f.seeds)
+		if err != nil {
 			return err
 		}
-		defer state.close()
+		m.Shard = sh
+		store, err := sweepdir.Open(f.out, m, mine, f.resume, os.Stderr)
+		if err != nil {
+			return asUsage(err)
+		}
+		keep := mnistfc.Keep
+		if f.resume {
+			keep = mnistfc.Resume
+		}
+		opts = append(opts, keep(store))
 	}
 	what := fmt.Sprintf("%d runs", len(cfgs))
 	if sh != nil {
-		what = fmt.Sprintf("shard %s, %d of %d runs,", sh, total, len(cfgs))
+		what = fmt.Sprintf("shard %s, %d of %d runs,", sh, len(mine), len(cfgs))
 	}
 	fmt.Fprintf(stdout, "Sweep: %s of %d epochs, softmax %s, backend %s\n", what, base.Epochs, base.Softmax, backends.Label(base.Backend))
-	if *resume {
-		fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in %s, %d to run\n", *out, len(done), filepath.Join(*out, jsonlName), total-len(done))
-	}
-	var todo []int // Indices in cfgs of the runs to train.
-	for _, i := range mine {
-		if _, ok := done[i]; !ok {
-			todo = append(todo, i)
-		}
-	}
-
 	ctx, stop := onInterrupt("finishing the runs in flight, keeping them, then stopping")
 	defer stop()
-	ctx, cancel := context.WithCancelCause(ctx) // Also cancelled when results.jsonl cannot be written.
-	defer cancel(nil)
+	data, err := loadData(base, stdout)
+	if err != nil {
+		return err
+	}
+	todo := make([]mnistfc.Config, len(mine))
+	for k, i := range mine {
+		todo[k] = cfgs[i]
+	}
+	var diverged []string
+	finished, trained := 0, 0 // Kept from earlier or trained; trained.
+	opts = append(opts, mnistfc.OnPlan(func(p mnistfc.SweepPlan) {
+		for _, err := range p.Damaged {
+			fmt.Fprintf(os.Stderr, "mnistfc: %v: training this run again\n", err)
+		}
+		finished = len(p.Kept)
+		if f.resume {
+			fmt.Fprintf(stdout, "Resuming %s: skipped %d run(s) already in it, %d to run\n", f.out, len(p.Kept), len(p.Train))
+		}
+	}), mnistfc.OnRun(func(_ int, r *mnistfc.Result) {
+		s := r.Summary()
+		finished, trained = finished+1, trained+1
+		if r.Diverged {
+			diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, divergence(r)))
+		}
+		if f.asJSON {
+			line, _ := jsonfinite.Marshal(s)
+			fmt.Fprintln(stdout, string(line))
+			return
+		}
+		outcome := fmt.Sprintf("test accuracy %.4f, best epoch %d", s.TestAccuracy, s.BestEpoch)
+		switch {
+		case r.Diverged && !s.Tested:
+			outcome = divergence(r) + ", no model to test"
+		case r.Diverged:
+			outcome = divergence(r) + "; " + outcome
+		}
+		fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n", finished, len(mine), s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
+	}))
 	start := now()
-	if len(todo) > 0 {
-		data, err := loadData(base, stdout)
-		if err != nil {
-			return err
-		}
-		todoCfgs := make([]mnistfc.Config, len(todo))
-		for k, i := range todo {
-			todoCfgs[k] = cfgs[i]
-		}
-		var diverged []string
-		_, err = mnistfc.Sweep(ctx, data, todoCfgs, mnistfc.Parallel(*parallel), mnistfc.OnRun(func(k int, r *mnistfc.Result) {
-			i := todo[k]
-			s := r.Summary()
-			if state != nil {
-				if err := state.add(i, s); err != nil {
-					fmt.Fprintf(os.Stderr, "mnistfc: %v: stopping after the runs in flight\n", err)
-					cancel(err)
-				}
-			}
-			done[i] = s
-			if r.Diverged {
-				diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, divergence(r)))
-			}
-			if *asJSON {
-				line, _ := jsonfinite.Marshal(s)
-				fmt.Fprintln(stdout, string(line))
-				return
-			}
-			outcome := fmt.Sprintf("test accuracy %.4f, best epoch %d", s.TestAccuracy, s.BestEpoch)
-			switch {
-			case r.Diverged && !s.Tested:
-				outcome = divergence(r) + ", no model to test"
-			case r.Diverged:
-				outcome = divergence(r) + "; " + outcome
-			}
-			fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n",
-				len(done), total, s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
-		}))
-		for _, d := range diverged {
-			fmt.Fprintf(os.Stderr, "mnistfc: %s\n", d)
-		}
-		if err != nil {
-			kept := ""
-			if state != nil {
-				kept = fmt.Sprintf("; %d finished run(s) are kept in %s, and the same command with -resume runs the rest", state.kept, state.jsonl)
-			}
-			if len(done) > 0 && !*asJSON {
-				fmt.Fprintf(stdout, "\nPartial results: %d of %d runs.\n\n", len(done), total)
-				writeMarkdown(stdout, mnistfc.Aggregate(inOrder(done, len(cfgs))), *seeds)
-			}
-			switch cause := context.Cause(ctx); {
-			case errors.Is(err, mnistfc.ErrSweepStopped) && errors.Is(cause, errInterrupted):
-				return withStatus(exitInterrupted, fmt.Errorf("sweep interrupted after %d of %d runs%s", len(done), total, kept))
-			case errors.Is(err, mnistfc.ErrSweepStopped):
-				return fmt.Errorf("sweep stopped after %d of %d runs: %w%s", len(done), total, cause, kept)
-			}
-			return fmt.Errorf("%w%s", err, kept)
-		}
-	}
+	results, err := mnistfc.Sweep(ctx, data, todo, opts...)
 	wall := since(start)
-	runs := inOrder(done, len(cfgs))
+	for _, d := range diverged {
+		fmt.Fprintf(os.Stderr, "mnistfc: %s\n", d)
+	}
+	var runs []mnistfc.RunSummary // In the order of cfgs.
+	nDiverged := 0
+	for _, r := range results {
+		if r != nil {
+			runs = append(runs, r.Summary())
+			nDiverged += btoi(r.Diverged)
+		}
+	}
 	cells := mnistfc.Aggregate(runs)
-	if !*asJSON {
+	if err != nil {
+		note := ""
+		if f.out != "" {
+			note = fmt.Sprintf("; the finished runs are kept in %s, and the same command with -resume runs the rest", f.out)
+		}
+		if len(runs) > 0 && !f.asJSON {
+			fmt.Fprintf(stdout, "\nPartial results: %d of %d runs.\n\n", len(runs), len(mine))
+			sweepdir.WriteTable(stdout, cells, f.seeds)
+		}
+		if errors.Is(err, mnistfc.ErrSweepStopped) && errors.Is(err, errInterrupted) {
+			return withStatus(exitInterrupted, fmt.Errorf("sweep interrupted after %d of %d runs%s", len(runs), len(mine), note))
+		}
+		return fmt.Errorf("%w%s", err, note)
+	}
+	if !f.asJSON {
 		fmt.Fprintln(stdout)
-		writeMarkdown(stdout, cells, *seeds)
+		sweepdir.WriteTable(stdout, cells, f.seeds)
 	}
-	fmt.Fprintf(os.Stderr, "sweep wall time: %.1f s for %d runs\n", wall, len(todo))
-	if n := countDiverged(runs); n > 0 {
-		fmt.Fprintf(os.Stderr, "mnistfc: %d of %d runs diverged (shown as diverged in the table and the results)\n", n, len(runs))
+	fmt.Fprintf(os.Stderr, "sweep wall time: %.1f s for %d runs\n", wall, trained)
+	if nDiverged > 0 {
+		fmt.Fprintf(os.Stderr, "mnistfc: %d of %d runs diverged (shown as diverged in the table and the results)\n", nDiverged, len(runs))
 	}
-	if *out != "" {
-		if err := writeSweep(*out, runs, cells, hs, ls); err != nil {
+	if f.out != "" {
+		if err := sweepdir.WriteResults(f.out, runs, cells, f.hs, f.ls); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
+		fmt.Fprintf(os.Stderr, "wrote %s\n", f.out)
 	}
 	return nil
 }
 
-// inOrder returns the summaries of done, by index, for indices 0..n-1 present.
-func inOrder(done map[int]mnistfc.RunSummary, n int) []mnistfc.RunSummary {
-	var runs []mnistfc.RunSummary
-	for i := range n {
-		if s, ok := done[i]; ok {
-			runs = append(runs, s)
-		}
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	return runs
-}
-
-func countDiverged(runs []mnistfc.RunSummary) int {
-	n := 0
-	for _, r := range runs {
-		if r.Diverged {
-			n++
-		}
-	}
-	return n
-}
-
-// parseGrid parses -hiddens and -lrs: nil slices when both are empty (no
-// grid: the original experiments), else the grid, an empty one of the two
-// taking its default (hidden 100, lr 0.1).
-func parseGrid(hiddens, lrs string) (hs []int, ls []float64, err error) {
-	if hiddens == "" && lrs == "" {
-		return nil, nil, nil
-	}
-	if hs, err = parseList("-hiddens", hiddens, "100", strconv.Atoi); err != nil {
-		return nil, nil, err
-	}
-	if ls, err = parseList("-lrs", lrs, "0.1", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
-		return nil, nil, err
-	}
-	for _, h := range hs {
-		if h < 1 {
-			return nil, nil, fmt.Errorf("-hiddens: hidden size %d must be at least 1", h)
-		}
-	}
-	for _, lr := range ls {
-		if !(lr > 0) || math.IsInf(lr, 0) {
-			return nil, nil, fmt.Errorf("-lrs: learning rate %v must be positive and finite", lr)
-		}
-	}
-	return hs, ls, nil
-}
-
-// parseList parses a comma-separated list, or def if s is empty.
-func parseList[T any](flagName, s, def string, parse func(string) (T, error)) ([]T, error) {
-	if s == "" {
-		s = def
-	}
-	var vs []T
-	for _, f := range strings.Split(s, ",") {
-		v, err := parse(strings.TrimSpace(f))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a number", flagName, f)
-		}
-		vs = append(vs, v)
-	}
-	return vs, nil
-}
-
-// writeMarkdown prints one table row per experiment. A cell whose runs
-// diverged says so instead of numbers it does not have.
-func writeMarkdown(w io.Writer, cells []mnistfc.CellSummary, seeds int) {
-	if seeds > 1 {
-		fmt.Fprintf(w, "Mean ± standard deviation over %d seeds.\n\n", seeds)
-	}
-	fmt.Fprintln(w, "| hidden | lr | test accuracy | test loss | best val accuracy | best epoch |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|")
-	for _, c := range cells {
-		acc, loss, val, epoch := "—", "—", "—", "—"
-		if c.Tested > 0 {
-			acc, loss = fmtAcc(c.TestAccMean, c.TestAccStd), fmtLoss(c.TestLossMean, c.TestLossStd)
-		}
-		switch {
-		case c.Diverged > 0 && c.Tested == 0:
-			acc = fmt.Sprintf("diverged (epoch %d)", c.DivergedEpochMin)
-		case c.Diverged > 0 && c.Runs == 1:
-			acc += fmt.Sprintf(" (diverged at epoch %d)", c.DivergedEpochMin)
-		case c.Diverged > 0:
-			acc += fmt.Sprintf(" (%d of %d runs diverged)", c.Diverged, c.Runs)
-		}
-		if c.BestEpochMax > 0 {
-			val = fmt.Sprintf("%.3f", c.BestValMean)
-			epoch = strconv.Itoa(c.BestEpochMin)
-			if c.BestEpochMax != c.BestEpochMin {
-				epoch += "–" + strconv.Itoa(c.BestEpochMax)
-			}
-		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", c.Hidden, fmtLR(c.LR), acc, loss, val, epoch)
-	}
-}
-
-// writeSweep writes results.json, results.csv and, for a grid (hs and ls
-// not nil), heatmap.png into dir, each atomically.
-func writeSweep(dir string, runs []mnistfc.RunSummary, cells []mnistfc.CellSummary, hs []int, ls []float64) error {
-	js, err := jsonfinite.MarshalIndent(struct {
-		Runs  []mnistfc.RunSummary  `json:"runs"`
-		Cells []mnistfc.CellSummary `json:"cells"`
-	}{runs, cells}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "results.json"), js); err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Write([]string{"hidden", "lr", "seed", "epochs", "softmax", "best_epoch", "best_val_acc", "test_acc", "test_loss", "seconds_per_epoch", "tested", "diverged", "diverged_epoch"})
-	for _, r := range runs {
-		cw.Write([]string{strconv.Itoa(r.Hidden), fmtLR(r.LR), strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Epochs), r.Softmax.String(),
-			strconv.Itoa(r.BestEpoch), fmt.Sprint(r.BestValAccuracy), fmt.Sprint(r.TestAccuracy), fmt.Sprint(r.TestLoss), fmt.Sprint(r.SecondsPerEpoch),
-			strconv.FormatBool(r.Tested), strconv.FormatBool(r.Diverged), strconv.Itoa(r.DivergedEpoch)})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
-		return err
-	}
-	if hs == nil || len(runs) == 0 {
-		return nil
-	}
-	png, err := plotting.AccuracyHeatmap(cells, hs, ls, fmt.Sprintf("Test accuracy, %d epochs, softmax %s", runs[0].Epochs, runs[0].Softmax))
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, "heatmap.png"), png)
+	return 0
 }

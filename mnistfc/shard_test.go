@@ -1,4 +1,4 @@
-package main
+package mnistfc
 
 import (
 	"math/rand/v2"
@@ -6,16 +6,15 @@ import (
 	"testing"
 
 	"github.com/mnistfc/mnistfc/internal/shard"
-	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
 // bigGrid is the README's grid: 8 hidden sizes × 8 learning rates × 3 seeds, 35 epochs.
-func bigGrid() []mnistfc.Config {
-	return mnistfc.Configs(mnistfc.DefaultConfig(), mnistfc.Grid([]int{1, 5, 10, 20, 50, 100, 200, 500},
+func bigGrid() []Config {
+	return Configs(DefaultConfig(), Grid([]int{1, 5, 10, 20, 50, 100, 200, 500},
 		[]float64{1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 1}), 3)
 }
 
-func costsOf(cfgs []mnistfc.Config) []int64 {
+func costsOf(cfgs []Config) []int64 {
 	costs := make([]int64, len(cfgs))
 	for i, c := range cfgs {
 		costs[i] = runCost(c)
@@ -33,7 +32,7 @@ func TestAssignShards(t *testing.T) {
 	for i := range random {
 		random[i] = 1 + rng.Int64N(1000)
 	}
-	mixed := mnistfc.Configs(mnistfc.DefaultConfig(), mnistfc.Grid([]int{1, 500}, []float64{0.1, 0.01}), 2)
+	mixed := Configs(DefaultConfig(), Grid([]int{1, 500}, []float64{0.1, 0.01}), 2)
 	for i := range mixed {
 		mixed[i].Epochs = 1 + i%3 // Epochs differ too.
 	}
@@ -78,11 +77,11 @@ func TestAssignShards(t *testing.T) {
 	}
 }
 
-// TestShardRunsBalanced: the README grid's shards partition its runs, and
+// TestShardBalanced: the README grid's shards partition its runs, and
 // up to 32 shards each costs within 1% of the mean, where shards of equal
 // run counts (round robin) are up to 25% over it; past that, one run of
 // hidden 500 is the floor.
-func TestShardRunsBalanced(t *testing.T) {
+func TestShardBalanced(t *testing.T) {
 	cfgs := bigGrid()
 	costs := costsOf(cfgs)
 	var total int64
@@ -93,7 +92,7 @@ func TestShardRunsBalanced(t *testing.T) {
 		seen := make([]int, len(cfgs))
 		for k := 1; k <= n; k++ {
 			var cost int64
-			for _, i := range shardRuns(cfgs, shard.Shard{Index: k, Count: n}) {
+			for _, i := range Shard(cfgs, k, n) {
 				seen[i]++
 				cost += costs[i]
 			}
@@ -110,10 +109,10 @@ func TestShardRunsBalanced(t *testing.T) {
 	// The cost model is part of the shards' contract: shards computed by
 	// two builds must agree. 3 hidden sizes × 2 learning rates × 2 seeds in
 	// 4 shards: each gets one run of each hidden size.
-	small := mnistfc.Configs(mnistfc.DefaultConfig(), mnistfc.Grid([]int{1, 2, 3}, []float64{0.1, 0.01}), 2)
+	small := Configs(DefaultConfig(), Grid([]int{1, 2, 3}, []float64{0.1, 0.01}), 2)
 	want := [][]int{{0, 4, 8}, {1, 5, 9}, {2, 6, 10}, {3, 7, 11}}
 	for k := range want {
-		if got := shardRuns(small, shard.Shard{Index: k + 1, Count: 4}); !slices.Equal(got, want[k]) {
+		if got := Shard(small, k+1, 4); !slices.Equal(got, want[k]) {
 			t.Errorf("shard %d/4 of the small grid: runs %v, want %v", k+1, got, want[k])
 		}
 	}
