@@ -1,6 +1,12 @@
 package mnistfc
 
-import "github.com/mnistfc/mnistfc/internal/jsonfinite"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mnistfc/mnistfc/internal/finite"
+	"github.com/mnistfc/mnistfc/internal/jsonfinite"
+)
 
 // Phase names the part of a run a batch belongs to.
 type Phase string
@@ -92,6 +98,31 @@ type Result struct {
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"` // Mean training plus validation time per epoch.
 	TrainSeconds    float64 `json:"train_seconds"`     // All epochs; the graphs are compiled before the first, outside this time.
 	TestSeconds     float64 `json:"test_seconds"`      // Testing the best model.
+}
+
+// Divergence says where and how a diverged run diverged, e.g. "diverged
+// at epoch 1 (train loss NaN)"; it is "" for a run that did not.
+func (r *Result) Divergence() string {
+	if !r.Diverged {
+		return ""
+	}
+	var why []string
+	for _, st := range r.Epochs {
+		if st.Epoch != r.DivergedEpoch {
+			continue
+		}
+		if !finite.Is(st.TrainLoss) {
+			why = append(why, fmt.Sprintf("train loss %v", st.TrainLoss))
+		}
+		if st.Validated && !finite.Is(st.ValLoss) {
+			why = append(why, fmt.Sprintf("validation loss %v", st.ValLoss))
+		}
+	}
+	s := fmt.Sprintf("diverged at epoch %d", r.DivergedEpoch)
+	if len(why) > 0 {
+		s += " (" + strings.Join(why, ", ") + ")"
+	}
+	return s
 }
 
 // BestParams returns the best weights as Params, for runs of FullyConnected.

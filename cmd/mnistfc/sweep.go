@@ -175,7 +175,7 @@ func runSweep(args []string, stdout io.Writer) error {
 		s := r.Summary()
 		finished, trained = finished+1, trained+1
 		if r.Diverged {
-			diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, divergence(r)))
+			diverged = append(diverged, fmt.Sprintf("run hidden %d, lr %s, seed %d: %s", s.Hidden, fmtLR(s.LR), s.Seed, r.Divergence()))
 		}
 		if f.asJSON {
 			line, _ := jsonfinite.Marshal(s)
@@ -185,9 +185,9 @@ func runSweep(args []string, stdout io.Writer) error {
 		outcome := fmt.Sprintf("test accuracy %.4f, best epoch %d", s.TestAccuracy, s.BestEpoch)
 		switch {
 		case r.Diverged && !s.Tested:
-			outcome = divergence(r) + ", no model to test"
+			outcome = r.Divergence() + ", no model to test"
 		case r.Diverged:
-			outcome = divergence(r) + "; " + outcome
+			outcome = r.Divergence() + "; " + outcome
 		}
 		fmt.Fprintf(stdout, "[%d/%d] hidden %d, lr %s, seed %d: %s (%.1f s)\n", finished, len(mine), s.Hidden, fmtLR(s.LR), s.Seed, outcome, s.Seconds)
 	}))

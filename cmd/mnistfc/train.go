@@ -11,7 +11,6 @@ import (
 
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
 	"github.com/mnistfc/mnistfc/internal/backends"
-	"github.com/mnistfc/mnistfc/internal/finite"
 	"github.com/mnistfc/mnistfc/internal/jsonfinite"
 	"github.com/mnistfc/mnistfc/mnistfc"
 	"github.com/mnistfc/mnistfc/plotting"
@@ -75,33 +74,11 @@ func runTrain(args []string, stdout io.Writer) error {
 	case werr != nil:
 		return werr
 	case res.Diverged:
-		return withStatus(exitDiverged, fmt.Errorf("%s; wrote the %d epoch(s) that ran to %s", divergence(res), len(res.Epochs), *out))
+		return withStatus(exitDiverged, fmt.Errorf("%s; wrote the %d epoch(s) that ran to %s", res.Divergence(), len(res.Epochs), *out))
 	case res.Interrupted:
 		return withStatus(exitInterrupted, fmt.Errorf("interrupted after epoch %d of %d; wrote %s, marked interrupted", len(res.Epochs), cfg.Epochs, *out))
 	}
 	return nil
-}
-
-// divergence says where and how a diverged run diverged, e.g.
-// "diverged at epoch 1 (train loss NaN)".
-func divergence(res *mnistfc.Result) string {
-	var why []string
-	for _, st := range res.Epochs {
-		if st.Epoch != res.DivergedEpoch {
-			continue
-		}
-		if !finite.Is(st.TrainLoss) {
-			why = append(why, fmt.Sprintf("train loss %v", st.TrainLoss))
-		}
-		if st.Validated && !finite.Is(st.ValLoss) {
-			why = append(why, fmt.Sprintf("validation loss %v", st.ValLoss))
-		}
-	}
-	s := fmt.Sprintf("diverged at epoch %d", res.DivergedEpoch)
-	if len(why) > 0 {
-		s += " (" + strings.Join(why, ", ") + ")"
-	}
-	return s
 }
 
 // writeRun writes the files of one run into dir, each atomically (a
