@@ -58,6 +58,12 @@ bench:
 bench-peers:
 	BENCH_PEERS=1 BENCH_TORCH_LEAN=1 bench/run.sh
 
+# Where an epoch's time goes on each installed backend (scripts/profile.sh):
+# a CPU profile split by kind of work on go, an experiment split on xla:cpu.
+.PHONY: profile
+profile:
+	scripts/profile.sh
+
 # Regenerates mnistfc/torchcompat/testdata/torch_golden.json, the PyTorch side of the
 # torch-identical golden test (mnistfc/torchcompat/torchcompat_test.go, mnistfc/golden_test.go):
 # initial weights, batch orders, per-step losses of epoch 1 (Debian's torch).

@@ -2,21 +2,24 @@
 // of one training step of the assignment's network (hidden 100, batch
 // 1000) on GoMLX's pure-Go backend, small enough to report upstream
 // (github.com/gomlx/compute): each product alone, as the graphs of
-// mnistfc compute them, in GFLOP/s.
+// mnistfc compute them, in GFLOP/s. $GOMLX_BACKEND times them on another
+// backend (scripts/profile.sh does, on xla:cpu).
 //
 //	GOEXPERIMENT=simd go test -run '^$' -bench . ./bench/gomatmul
 //	GOEXPERIMENT=simd go test -run '^$' -bench 'Matmul/dW1' -cpuprofile /tmp/mm.prof ./bench/gomatmul
+//	GOMLX_BACKEND=xla:cpu GOEXPERIMENT=simd go test -run '^$' -bench . ./bench/gomatmul
 package gomatmul
 
 import (
+	"os"
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 // product is one matrix product: lhs and rhs shapes and their contracting axes.
@@ -38,7 +41,11 @@ var products = []product{
 }
 
 func BenchmarkMatmul(b *testing.B) {
-	backend, err := compute.NewWithConfig("go")
+	name := os.Getenv("GOMLX_BACKEND")
+	if name == "" {
+		name = "go"
+	}
+	backend, err := backends.New(name)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -95,7 +95,8 @@ func TestInvalidFlags(t *testing.T) {
 func TestTrainWritesResults(t *testing.T) {
 	skipShort(t)
 	out := t.TempDir()
-	stdout, stderr, code := run(t, "train", "-epochs", "1", "-hidden", "16", "-out", out, "-json")
+	profile := filepath.Join(t.TempDir(), "cpu.pprof")
+	stdout, stderr, code := run(t, "train", "-epochs", "1", "-hidden", "16", "-out", out, "-json", "-cpuprofile", profile)
 	if code != 0 {
 		t.Fatalf("exit code %d: %s", code, stderr)
 	}
@@ -121,6 +122,11 @@ func TestTrainWritesResults(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
+	}
+	// -cpuprofile writes a profile that go tool pprof reads.
+	top, err := exec.Command("go", "tool", "pprof", "-top", binary, profile).CombinedOutput()
+	if err != nil || !strings.Contains(string(top), "Type: cpu") {
+		t.Errorf("-cpuprofile: go tool pprof: %v\n%s", err, top)
 	}
 }
 

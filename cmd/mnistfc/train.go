@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/mnistfc/mnistfc/internal/atomicfile"
@@ -34,6 +35,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	cf.register(fs, true)
 	out := fs.String("out", "out", "folder for curves.png, weights.png, history.json, summary.json and model.bin")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line of stdout")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training (not the data loading) to this file, for go tool pprof (make profile)")
 	cfg, err := cf.parse(fs, args)
 	if err != nil {
 		return err
@@ -53,7 +55,12 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Training hidden %d, lr %g, %d epochs, softmax %s, init %s, optimizer %s, backend %s\n",
 		cfg.HiddenDim, cfg.LearningRate, cfg.Epochs, cfg.Softmax, cfg.Init, cfg.Optimizer, backends.Label(cfg.Backend))
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
 	res, err := mnistfc.Train(ctx, cfg, mnistfc.WithData(data), mnistfc.WithLog(stdout), mnistfc.OnBatch(progress("")))
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -79,6 +86,28 @@ func runTrain(args []string, stdout io.Writer) error {
 		return withStatus(exitInterrupted, fmt.Errorf("interrupted after epoch %d of %d; wrote %s, marked interrupted", len(res.Epochs), cfg.Epochs, *out))
 	}
 	return nil
+}
+
+// startCPUProfile starts a CPU profile into path ("" for none) and
+// returns the function that ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "mnistfc: -cpuprofile: %v\n", err)
+		}
+	}, nil
 }
 
 // writeRun writes the files of one run into dir, each atomically (a
