@@ -20,7 +20,9 @@ that were executed before (e.g. by make notebooks-check).
 
 Cells run in the notebook's own folder (GoNB's $GONB_DIR), with this
 process's environment: set MNISTFC_EPOCHS for the fast profile,
-GOMLX_BACKEND for another backend than the fastest installed. Each
+GOMLX_BACKEND for another backend than the fastest installed. Unless
+GOMLX_GO_SIMD_AVX512 is set, it gets what `mnistfc calibrate -print-env`
+prints: the pure-Go backend's faster kernels on this CPU. Each
 execution keeps its runs (notebook.RunsDir) in a new temporary folder,
 removed afterwards, unless MNISTFC_RUNS_DIR names one: a report shows only
 what its own execution computed. After each notebook it prints the time of
@@ -39,6 +41,7 @@ import importlib.util
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -221,6 +224,29 @@ def load_checker():
     return mod
 
 
+def use_faster_kernels():
+    """Gives the notebooks' kernels (which inherit this process's environment)
+    the pure-Go backend's faster kernel family on this CPU: sets what
+    `mnistfc calibrate -print-env` prints (GOMLX_GO_SIMD_AVX512=0, or
+    nothing; measured once per machine and kept) unless the user set
+    GOMLX_GO_SIMD_AVX512. If that fails, a note, and GoMLX's default."""
+    if os.environ.get("GOMLX_GO_SIMD_AVX512"):
+        return
+    env = dict(os.environ, GOEXPERIMENT=os.environ.get("GOEXPERIMENT", "simd"))
+    try:
+        out = subprocess.run(["go", "run", "./cmd/mnistfc", "calibrate", "-print-env"], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, text=True, timeout=900, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        print("run-notebooks: note: no kernel calibration (%s); the pure-Go backend keeps GoMLX's default kernels" % e,
+              file=sys.stderr, flush=True)
+        return
+    for line in out.split():
+        name, sep, value = line.partition("=")
+        if sep and name.startswith("GOMLX_"):
+            os.environ[name] = value
+            print("run-notebooks: %s, the faster pure-Go kernels on this CPU (mnistfc calibrate)" % line, flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)")
@@ -253,6 +279,7 @@ def main(argv=None):
         for p in problems:
             print("FAIL: " + p)
         return 1 if problems else 0
+    use_faster_kernels()
     for path in notebooks:
         p, out = run_one(path, args.out, args.timeout, args.html, args.code, args.max_mb)
         problems += p

@@ -6,6 +6,7 @@
 //	mnistfc sweep [flags]   run the original seven experiments, or a grid, and print a table
 //	mnistfc merge DIR...    put the folders of a sweep's shards (sweep -shard i/n) together
 //	mnistfc install-xla     download an XLA PJRT plugin for the XLA backend
+//	mnistfc calibrate       measure the pure-Go backend's two kernel families on this CPU
 //
 // Run "mnistfc train -h" or "mnistfc sweep -h" for the flags.
 package main
@@ -15,6 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 const usage = `mnistfc trains a 784 -> H -> sigmoid -> 10 -> softmax network on MNIST with GoMLX.
@@ -26,6 +29,10 @@ Usage:
                           put the -out folders of a sweep's shards together: the same table and
                           files as one sweep; names missing runs and the shard to re-run
   mnistfc install-xla     download an XLA PJRT plugin (-plugin cuda or cpu) for -backend xla:...
+  mnistfc calibrate [-print-env]
+                          measure the pure-Go backend's AVX-512 and AVX2 kernels on this CPU again
+                          and keep the pick; -print-env prints only what the pick needs in the
+                          environment (GOMLX_GO_SIMD_AVX512=0, or nothing), for launch scripts
   mnistfc help            this message
 
 "mnistfc train -h" and "mnistfc sweep -h" list the flags.
@@ -35,6 +42,12 @@ balanced by cost, epochs x hidden size); "-shard auto" takes i and n from a
 Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or a Kubernetes Indexed
 Job (JOB_COMPLETION_INDEX, with -shard-count N or MNISTFC_SHARD_COUNT=N).
 Each shard resumes with -resume; "merge" puts their folders together.
+
+Kernels: on a CPU with AVX-512, train and sweep on the pure-Go backend use
+whichever of its kernel families, AVX-512 or AVX2, is faster here, measured
+once per machine (about a second, kept in the user's cache folder); they run
+themselves again with GOMLX_GO_SIMD_AVX512=0 when AVX2 wins. A
+GOMLX_GO_SIMD_AVX512 set by the user always wins.
 
 Ctrl-C (SIGINT) or SIGTERM stops gracefully: train finishes its epoch, tests
 the best model so far and writes every output, marked interrupted; sweep
@@ -55,8 +68,14 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(exitUsage)
 	}
+	cmd, args := os.Args[1], os.Args[2:]
+	if cmd == "train" || cmd == "sweep" {
+		useFasterKernels(args, os.Stderr)
+	}
 	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	switch cmd {
+	case backends.KernelProbeCommand: // Calibrate's child.
+		err = backends.KernelProbe(os.Stdout)
 	case "train":
 		err = runTrain(args, os.Stdout)
 	case "sweep":
@@ -65,6 +84,8 @@ func main() {
 		err = runMerge(args, os.Stdout)
 	case "install-xla":
 		err = runInstallXLA(args, os.Stdout)
+	case "calibrate":
+		err = runCalibrate(args, os.Stdout, os.Stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mnistfc/mnistfc/internal/backends"
 )
 
 var binary string
@@ -17,6 +19,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "mnistfc")
+	// The commands under test keep GoMLX's default kernels and never
+	// measure them; kernels_test.go tests the choice.
+	os.Setenv(backends.KernelChosenEnv, testKernels)
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic("building the CLI: " + err.Error() + "\n" + string(out))
 	}

@@ -150,13 +150,21 @@ func Auto() string {
 }
 
 // Label names the backend that name resolves to, saying so when it was
-// picked automatically, for the lines programs print.
+// picked automatically and, for the pure-Go backend on a CPU where it has
+// two kernel families, which family it uses and why (Kernels), for the
+// lines programs print.
 func Label(name string) string {
 	resolved := Resolve(name)
+	label := resolved
 	if name == "" && os.Getenv(compute.ConfigEnvVar) == "" {
-		return resolved + " (picked: the fastest installed; -backend or $GOMLX_BACKEND to choose)"
+		label += " (picked: the fastest installed; -backend or $GOMLX_BACKEND to choose)"
 	}
-	return resolved
+	if kind, _, _ := strings.Cut(resolved, ":"); kind == Default {
+		if k := Kernels(); k != "" {
+			label += " (" + k + ")"
+		}
+	}
+	return label
 }
 
 // newNoPanic calls compute.NewWithConfig, turning a panic into an error.
