@@ -81,8 +81,22 @@ go_bench() {
   [ "$SPE" != "-" ] || die "no s/epoch metric in the Go benchmark output ($OUT/$name-bench.txt)"
 }
 # The pure-Go row names its backend: the default is now the fastest installed.
+# It runs on the kernel family the command line picks on this CPU
+# (`mnistfc calibrate`; none to pick without AVX-512), unless
+# GOMLX_GO_SIMD_AVX512 is set.
+KERNELS=""
+if [ -z "${GOMLX_GO_SIMD_AVX512:-}" ]; then
+  KENV=$(go run ./cmd/mnistfc calibrate -print-env) || KENV=""
+  if [ -n "$KENV" ]; then
+    export "${KENV?}"
+    KERNELS=", $KENV (calibrated)"
+  fi
+else
+  KERNELS=", GOMLX_GO_SIMD_AVX512=$GOMLX_GO_SIMD_AVX512"
+fi
 GOMLX_BACKEND=${GOMLX_BACKEND:-go} go_bench go
 GO_SPE=$SPE GO_RSS=$RSS
+unset GOMLX_GO_SIMD_AVX512 # Only the pure-Go backend reads it.
 
 # (b2) Go on the ONNX Runtime backend (build tag onnx).
 ONNX_SPE=- ONNX_RSS=-
@@ -176,7 +190,7 @@ CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 OUT="$OUT" GO_SPE="$GO_SPE" GO_RSS="$GO_RSS" ONNX_SPE="$ONNX_SPE" ONNX_RSS="$ONNX_RSS" XLA_SPE="$XLA_SPE" XLA_RSS="$XLA_RSS" GO_EPOCHS="$GO_EPOCHS" TORCH_EPOCHS="$TORCH_EPOCHS" \
 TORCH_RUNS="$TORCH_RUNS" PEER_RUNS="$PEER_RUNS" FULL="$FULL" NPROC="$(nproc)" CPU_MODEL="$CPU_MODEL" LOAD_BEFORE="$LOAD_BEFORE" \
 STAT_BEFORE="$STAT_BEFORE" STAT_AFTER="$STAT_AFTER" WALL_BEFORE="$WALL_BEFORE" WALL_AFTER="$WALL_AFTER" \
-OUR_TIMES="$(tail -n 1 "$OUT/times.txt")" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" GO_VERSION="$(go env GOVERSION)" BACKEND="${GOMLX_BACKEND:-go}" \
+KERNELS="$KERNELS" OUR_TIMES="$(tail -n 1 "$OUT/times.txt")" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" GO_VERSION="$(go env GOVERSION)" BACKEND="${GOMLX_BACKEND:-go}" \
 "$PY" - <<'PYEOF'
 import json, os, re
 
@@ -198,7 +212,7 @@ labels = {"defaults": "original pipeline, Debian's thread defaults",
           "lean": "preloaded + no_grad eval (not the original loop)"}
 def short_version(v):  # "1.13.0a0" -> "1.13", "2.15.0+cu132" -> "2.15"
     return ".".join(re.split(r"[.+]", v or "?")[:2])
-rows = [{"name": "go", "label": f"Go/GoMLX ({env['BACKEND']} backend)", "seconds_per_epoch": go_spe,
+rows = [{"name": "go", "label": f"Go/GoMLX ({env['BACKEND']} backend{env.get('KERNELS', '')})", "seconds_per_epoch": go_spe,
          "peak_rss_mib": go_rss, "epochs": int(env["GO_EPOCHS"])}]
 onnx_spe = None if env["ONNX_SPE"] == "-" else float(env["ONNX_SPE"])
 

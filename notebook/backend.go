@@ -174,6 +174,9 @@ func ShowBackend() {
 	} else {
 		fmt.Printf("backend %s — %s\n", c.name, c.why)
 	}
+	if k := backends.Kernels(); c.name == backends.Default && k != "" {
+		fmt.Printf("kernels: %s\n", k)
+	}
 	fmt.Printf("%s\n", Backend().Description())
 	if hint := backends.SpeedHint(c.name); hint != "" {
 		fmt.Println(hint)

@@ -12,6 +12,9 @@ func disableXLAAutoInstall() {}
 // xlaCPUInstalled is false in builds without XLA.
 func xlaCPUInstalled() bool { return false }
 
+// xlaBuild reports whether this build can run XLA: not this one.
+const xlaBuild = false
+
 // xlaCUDAInstalled is false in builds without XLA.
 func xlaCUDAInstalled() bool { return false }
 

@@ -21,6 +21,9 @@ import (
 func disableXLAAutoInstall() { xla.EnableAutoInstall(false) }
 
 // xlaCPUInstallHint says how to get the CPU plugin where the backend finds it.
+// xlaBuild reports whether this build can run XLA (cgo on Linux, no noxla tag).
+const xlaBuild = true
+
 const xlaCPUInstallHint = "Install it with `make xla-cpu` (scripts/install-xla-cpu.sh: XLA's PJRT CPU plugin from the PyPI " +
 	"wheel lammps-jax-pjrt-cpu, into <repo>/.tools/xla), set $" + XLADirEnv + " to a folder holding pjrt_c_api_cpu_plugin.so, " +
 	"give its absolute path (-backend xla:/abs/path/pjrt_c_api_cpu_plugin.so), or, where the internet is reachable, " +

@@ -154,3 +154,39 @@ func TestAutoBackend(t *testing.T) {
 		t.Errorf("Label(\"go\") = %q", got)
 	}
 }
+
+// SpeedHint names `make xla-cpu` when the pure-Go backend was picked
+// automatically and XLA's CPU plugin is missing, and says nothing when the
+// plugin is there or the user chose the backend.
+func TestSpeedHintXLA(t *testing.T) {
+	if !SIMDBuild {
+		t.Skip("without GOEXPERIMENT=simd the hint is about SIMD")
+	}
+	for name := range pjrt.AvailablePlugins() {
+		if name == "cpu" || strings.HasPrefix(name, "cpu_") {
+			t.Skipf("go-xla finds a CPU plugin of its own on this machine (%q)", name)
+		}
+	}
+	t.Setenv("GOMLX_BACKEND", "")
+	t.Setenv("MNISTFC_BACKEND", "")
+	saved := xlaCPUPluginDirs
+	t.Cleanup(func() { xlaCPUPluginDirs = saved })
+	withPlugin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withPlugin, "pjrt_c_api_cpu_plugin.so"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir, name string
+		want      bool
+	}{
+		{t.TempDir(), "", true},  // Picked automatically (go), no plugin.
+		{t.TempDir(), "go", false}, // Chosen by the user.
+		{withPlugin, "go", false},
+	} {
+		xlaCPUPluginDirs = func() []string { return []string{tc.dir} }
+		hint := SpeedHint(tc.name)
+		if got := strings.Contains(hint, "make xla-cpu"); got != tc.want {
+			t.Errorf("plugin in %s, name %q: hint %q, want one: %v", tc.dir, tc.name, hint, tc.want)
+		}
+	}
+}
