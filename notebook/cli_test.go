@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mnistfc/mnistfc/internal/backends"
 	"github.com/mnistfc/mnistfc/mnistfc"
 )
 
@@ -23,15 +24,25 @@ func TestCommandLineSweepOpensInNotebook(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", cli, "../cmd/mnistfc").CombinedOutput(); err != nil {
 		t.Fatalf("building the command line: %v\n%s", err, out)
 	}
+	// The command line on this process's kernels: a key hashes what the
+	// network computes, so both sides must multiply matrices alike (make
+	// lab and scripts/run-notebooks.py give the notebooks the command
+	// line's pick).
+	env := append(os.Environ(), backends.KernelChosenEnv+"=the test's own kernels")
+	command := func(args ...string) *exec.Cmd {
+		c := exec.Command(cli, args...)
+		c.Env = env
+		return c
+	}
 	args := []string{"sweep", "-hiddens", "4,6", "-lrs", "0.1", "-seeds", "2", "-epochs", "1", "-backend", "go", "-parallel", "1"}
 	for _, s := range []string{"1/2", "2/2"} {
 		dir := filepath.Join(tmp, "shard"+s[:1])
-		if out, err := exec.Command(cli, append(args, "-shard", s, "-out", dir)...).CombinedOutput(); err != nil {
+		if out, err := command(append(args, "-shard", s, "-out", dir)...).CombinedOutput(); err != nil {
 			t.Fatalf("shard %s: %v\n%s", s, err, out)
 		}
 	}
 	runs := filepath.Join(tmp, "runs")
-	if out, err := exec.Command(cli, "merge", "-out", runs, filepath.Join(tmp, "shard1"), filepath.Join(tmp, "shard2")).CombinedOutput(); err != nil {
+	if out, err := command("merge", "-out", runs, filepath.Join(tmp, "shard1"), filepath.Join(tmp, "shard2")).CombinedOutput(); err != nil {
 		t.Fatalf("merge: %v\n%s", err, out)
 	}
 	var file struct{ Runs []mnistfc.RunSummary }

@@ -66,28 +66,42 @@ func Merge(dirs []string, out string, log io.Writer) (*Merged, error) {
 	first := parts[0]
 	stores := []*runstore.Store{first.store}
 	for _, p := range parts[1:] {
-		if !slices.EqualFunc(first.m.Runs, p.m.Runs, func(a, b Run) bool { return a.Key == b.Key }) {
+		if !sameSweep(first.m, p.m) {
 			return nil, &UsageError{fmt.Errorf("merge: %s and %s are not shards of one sweep: their runs differ:\n  %s: mnistfc sweep %s\n  %s: mnistfc sweep %s",
 				first.dir, p.dir, first.dir, strings.Join(first.m.Args, " "), p.dir, strings.Join(p.m.Args, " "))}
 		}
 		stores = append(stores, p.store)
 	}
-	// The union, in a temporary store, copied into out when whole.
-	union, err := runstore.Open(filepath.Join(tmp, "union"), runstore.Options{Log: log})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := runstore.Merge(union, stores...); err != nil {
-		return nil, err
-	}
-	done, err := first.m.Kept(union)
-	if err != nil {
-		return nil, err
-	}
-	if n := len(first.m.Runs) - len(done); n > 0 {
-		return nil, &MissingError{n, len(first.m.Runs), missingRuns(parts, done)}
-	}
+	// Each run as its folder keeps it, under the key that folder's machine
+	// computed (a key hashes what the network computes there, so machines
+	// with other kernels give other keys): the first folder that has it wins.
 	m := *first.m
+	m.Runs = slices.Clone(m.Runs)
+	done := map[int]mnistfc.RunSummary{}
+	from := map[int]string{} // The folder each run comes from.
+	for _, p := range parts {
+		kept, err := p.m.Kept(p.store)
+		if err != nil {
+			return nil, err
+		}
+		for i, sum := range kept {
+			had, ok := done[i]
+			switch {
+			case !ok:
+				done[i], from[i], m.Runs[i].Key = sum, p.dir, p.m.Runs[i].Key
+			case sameNumbers(had, sum):
+			case m.Runs[i].Key == p.m.Runs[i].Key:
+				return nil, fmt.Errorf("merge: the same settings gave different numbers: run %d (hidden %d, lr %s, seed %d), key %s, differs between %s and %s (test accuracy %v and %v)",
+					i+1, sum.Hidden, fmtLR(sum.LR), sum.Seed, m.Runs[i].Key, filepath.Join(from[i], m.Runs[i].Key+runstore.Ext), filepath.Join(p.dir, m.Runs[i].Key+runstore.Ext), had.TestAccuracy, sum.TestAccuracy)
+			default:
+				fmt.Fprintf(log, "mnistfc: merge: run %d (hidden %d, lr %s, seed %d) was computed on two kinds of machine (other keys), with other numbers: test accuracy %v in %s, %v in %s; keeping the first\n",
+					i+1, sum.Hidden, fmtLR(sum.LR), sum.Seed, had.TestAccuracy, from[i], sum.TestAccuracy, p.dir)
+			}
+		}
+	}
+	if n := len(m.Runs) - len(done); n > 0 {
+		return nil, &MissingError{n, len(m.Runs), missingRuns(parts, done)}
+	}
 	m.Shard = nil
 	merged := &Merged{Manifest: &m, Runs: m.Summaries(done), Folders: len(parts)}
 	if out == "" {
@@ -97,7 +111,7 @@ func Merge(dirs []string, out string, log io.Writer) (*Merged, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := runstore.Merge(dst, union); err != nil {
+	if _, err := runstore.Merge(dst, stores...); err != nil {
 		return nil, err
 	}
 	if err := m.Write(out); err != nil {
@@ -218,4 +232,39 @@ func checkOut(out string, dirs []string) error {
 		return &UsageError{fmt.Errorf("-out %s: holds shard %s of a sweep: merge never writes into a shard; choose another -out", out, m.Shard)}
 	}
 	return nil
+}
+
+// sameSweep reports whether two manifests are of one sweep: the same runs
+// (settings, not keys) and the same flags but -parallel and -backend, which
+// say how and where the runs were computed.
+func sameSweep(a, b *Manifest) bool {
+	runs := slices.EqualFunc(a.Runs, b.Runs, func(x, y Run) bool {
+		return x.Hidden == y.Hidden && x.LR == y.LR && x.Seed == y.Seed && x.Epochs == y.Epochs
+	})
+	return runs && slices.Equal(choosing(a.Args), choosing(b.Args))
+}
+
+// choosing returns args less -parallel and -backend and their values.
+func choosing(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		if name == "-parallel" || name == "-backend" {
+			if !hasValue {
+				i++
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
+
+// sameNumbers reports whether two runs' outcomes agree, leaving out how
+// long they took.
+func sameNumbers(a, b mnistfc.RunSummary) bool {
+	a.Seconds, a.SecondsPerEpoch, b.Seconds, b.SecondsPerEpoch = 0, 0, 0, 0
+	x, errX := a.MarshalJSON()
+	y, errY := b.MarshalJSON()
+	return errX == nil && errY == nil && string(x) == string(y)
 }

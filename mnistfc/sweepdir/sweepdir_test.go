@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -221,4 +222,38 @@ func TestLegacy(t *testing.T) {
 		}
 	}
 	os.RemoveAll(old + "-v2")
+}
+
+// Shards computed on machines whose kernels give other keys (and other
+// -backend or -parallel flags) are one sweep: the merged manifest names
+// each run by the key of the folder that has it.
+func TestMergeAcrossMachines(t *testing.T) {
+	cfgs, m := grid(t)
+	s1 := shardFolder(t, cfgs, *m, 1, 2, func(int) bool { return true })
+	other := *m
+	other.Args = append([]string{"-parallel", "4"}, m.Args...)
+	other.Runs = slices.Clone(m.Runs)
+	for i := range other.Runs {
+		other.Runs[i].Key += "-elsewhere"
+	}
+	s2 := shardFolder(t, cfgs, other, 2, 2, func(int) bool { return true })
+	out := filepath.Join(t.TempDir(), "merged")
+	merged, err := Merge([]string{s1, s2}, out, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := mnistfc.Shard(cfgs, 2, 2)
+	for i, r := range merged.Manifest.Runs {
+		want := m.Runs[i].Key
+		if slices.Contains(mine, i) {
+			want = other.Runs[i].Key
+		}
+		if r.Key != want {
+			t.Errorf("run %d: key %q, want %q", i+1, r.Key, want)
+		}
+	}
+	store, _ := runstore.Open(out, runstore.Options{})
+	if n, _ := merged.Manifest.Kept(store); len(n) != len(cfgs) {
+		t.Errorf("the merged folder holds %d of the %d runs under its manifest's keys", len(n), len(cfgs))
+	}
 }
