@@ -64,6 +64,12 @@ bench-peers:
 profile:
 	scripts/profile.sh
 
+# Alternating rounds of one epoch: ours on go (both kernel families) and
+# xla:cpu against PyTorch 2.x and JAX, best and median (bench/rounds.sh).
+.PHONY: bench-rounds
+bench-rounds:
+	bench/rounds.sh
+
 # Regenerates mnistfc/torchcompat/testdata/torch_golden.json, the PyTorch side of the
 # torch-identical golden test (mnistfc/torchcompat/torchcompat_test.go, mnistfc/golden_test.go):
 # initial weights, batch orders, per-step losses of epoch 1 (Debian's torch).
