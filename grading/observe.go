@@ -178,7 +178,7 @@ func observeCrossEntropy(b compute.Backend, c *Case, ex Exercises) (*Observation
 	outs, err := graph.CallOnceN(b, func(y, t *graph.Node) []*graph.Node {
 		loss := f(y, t)
 		return []*graph.Node{loss, graph.Gradient(graph.ReduceAllSum(loss), y)[0]}
-	}, c.Probs, oneHot(c.Classes, len(c.Probs[0])))
+	}, c.Probs, studentcode.OneHot(c.Classes, len(c.Probs[0])))
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func observeAccuracy(b compute.Backend, c *Case, ex Exercises) (*Observation, er
 	defer e.Finalize()
 	got := map[string]*tensors.Tensor{}
 	for k, classes := range c.AccuracyClasses {
-		outs, err := e.Call(c.Probs, oneHot(classes, len(c.Probs[0])))
+		outs, err := e.Call(c.Probs, studentcode.OneHot(classes, len(c.Probs[0])))
 		if err != nil {
 			return nil, err
 		}

@@ -165,7 +165,7 @@ func CheckCrossEntropy(crossEntropy func(y, t *graph.Node) *graph.Node) bool {
 			loss := f(y, t)
 			dims = loss.Shape().Dimensions
 			return float64s(loss, y)
-		}, ExampleLogits, oneHot(ExampleClasses, 4))
+		}, ExampleLogits, studentcode.OneHot(ExampleClasses, 4))
 		if err != nil {
 			return "", err
 		}
@@ -209,7 +209,7 @@ func CheckAccuracy(accuracy func(y, t *graph.Node) *graph.Node) bool {
 		defer e.Finalize()
 		predicted := []int{3, 0, 1}
 		for k, classes := range accuracyCases {
-			outs, err := e.Call(ExampleLogits, oneHot(classes, 4))
+			outs, err := e.Call(ExampleLogits, studentcode.OneHot(classes, 4))
 			if err != nil {
 				return "", err
 			}

@@ -98,13 +98,3 @@ func maxDiff(a, b []float64) (float64, int) {
 	}
 	return worst, at
 }
-
-// oneHot returns the one-hot rows of classes, of width n.
-func oneHot(classes []int, n int) [][]float32 {
-	rows := make([][]float32, len(classes))
-	for i, c := range classes {
-		rows[i] = make([]float32, n)
-		rows[i][c] = 1
-	}
-	return rows
-}

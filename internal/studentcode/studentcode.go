@@ -199,3 +199,14 @@ func Gradient(net mnistfc.Network, scope *model.Scope, x, labels *graph.Node) (l
 	}
 	return loss, graph.Gradient(loss, vars...), names
 }
+
+// OneHot returns the one-hot rows of classes, of width n: the targets the
+// exercises' loss takes, for the notebook's checks and the grader.
+func OneHot(classes []int, n int) [][]float32 {
+	rows := make([][]float32, len(classes))
+	for i, c := range classes {
+		rows[i] = make([]float32, n)
+		rows[i][c] = 1
+	}
+	return rows
+}
