@@ -51,14 +51,14 @@ GOMLX_GO_SIMD_AVX512 set by the user always wins.
 
 Ctrl-C (SIGINT) or SIGTERM stops gracefully: train finishes its epoch, tests
 the best model so far and writes every output, marked interrupted; sweep
-finishes the runs in flight, keeps them in -out's results.jsonl, and
+finishes the runs in flight, keeps them in -out (one file per run), and
 "sweep -resume" finishes it later. A second Ctrl-C quits at once.
 
 Exit status:
   0    done
   1    error (data, backend, files, a failed run, a merge with runs missing)
-  2    bad command line (unknown command or flag, bad value, -resume with other flags,
-       merge of folders with other settings)
+  2    bad command line (unknown command or flag, bad value, -out holding another shard,
+       merge of folders of other sweeps)
   3    train: the run diverged (loss NaN or infinite); the epochs that ran are written
   130  interrupted (Ctrl-C or SIGTERM); what finished is written
 `
