@@ -174,8 +174,10 @@ func ShowBackend() {
 	} else {
 		fmt.Printf("backend %s — %s\n", c.name, c.why)
 	}
-	if k := backends.Kernels(); c.name == backends.Default && k != "" {
-		fmt.Printf("kernels: %s\n", k)
+	// On every backend: runs are kept under keys computed on the pure-Go
+	// backend, so the family decides which kept runs this kernel finds.
+	if k := backends.Kernels(); k != "" {
+		fmt.Printf("pure-Go kernels: %s\n", k)
 	}
 	fmt.Printf("%s\n", Backend().Description())
 	if hint := backends.SpeedHint(c.name); hint != "" {

@@ -59,11 +59,14 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 
 // useFasterKernels runs this program again, in place of this process, with
 // the pure-Go backend's faster kernel family (backends.KernelChoice) when
-// the command's backend is the pure-Go one and the family is not GoMLX's
-// default; it returns when there is nothing to change, or with a note on
-// stderr when the choice fails, and the program goes on with the default.
-func useFasterKernels(args []string, stderr io.Writer) {
-	if kind, _, _ := strings.Cut(backends.Resolve(backendArg(args)), ":"); kind != backends.Default {
+// it is not GoMLX's default, for a command that trains on the pure-Go
+// backend or that computes run keys (sweep and merge, whatever the backend:
+// mnistfc.Fingerprint probes the network on the pure-Go backend, so every
+// process that keys runs for one store must use the same family). It
+// returns when there is nothing to change, or with a note on stderr when
+// the choice fails, and the program goes on with the default.
+func useFasterKernels(cmd string, args []string, stderr io.Writer) {
+	if kind, _, _ := strings.Cut(backends.Resolve(backendArg(args)), ":"); cmd == "train" && kind != backends.Default {
 		return
 	}
 	env, why, err := backends.KernelChoice(stderr)

@@ -43,7 +43,8 @@ Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or a Kubernetes Indexed
 Job (JOB_COMPLETION_INDEX, with -shard-count N or MNISTFC_SHARD_COUNT=N).
 Each shard resumes with -resume; "merge" puts their folders together.
 
-Kernels: on a CPU with AVX-512, train and sweep on the pure-Go backend use
+Kernels: on a CPU with AVX-512, train on the pure-Go backend, and sweep and
+merge on any (they key runs by what the network computes on it), use
 whichever of its kernel families, AVX-512 or AVX2, is faster here, measured
 once per machine (about a second, kept in the user's cache folder); they run
 themselves again with GOMLX_GO_SIMD_AVX512=0 when AVX2 wins. A
@@ -69,8 +70,8 @@ func main() {
 		os.Exit(exitUsage)
 	}
 	cmd, args := os.Args[1], os.Args[2:]
-	if cmd == "train" || cmd == "sweep" {
-		useFasterKernels(args, os.Stderr)
+	if cmd == "train" || cmd == "sweep" || cmd == "merge" {
+		useFasterKernels(cmd, args, os.Stderr)
 	}
 	var err error
 	switch cmd {
