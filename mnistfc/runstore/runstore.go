@@ -217,9 +217,11 @@ func readFile(path string, withResult bool) (*Entry, error) {
 
 // prune deletes the runs used longest ago until the rest take at most
 // MaxBytes, never keep (the run just written), and says what it deleted.
-// It runs under the store's lock.
+// Damaged files moved aside count, and go first. It runs under the store's
+// lock.
 func (s *Store) prune(keep string) {
 	files, _ := filepath.Glob(filepath.Join(s.dir, "*"+Ext))
+	damaged, _ := filepath.Glob(filepath.Join(s.dir, "*"+Ext+".damaged"))
 	type file struct {
 		path string
 		size int64
@@ -230,6 +232,12 @@ func (s *Store) prune(keep string) {
 	for _, f := range files {
 		if info, err := os.Stat(f); err == nil {
 			all = append(all, file{f, info.Size(), info.ModTime()})
+			total += info.Size()
+		}
+	}
+	for _, f := range damaged {
+		if info, err := os.Stat(f); err == nil {
+			all = append(all, file{f, info.Size(), time.Time{}}) // Before any run.
 			total += info.Size()
 		}
 	}

@@ -136,6 +136,21 @@ func TestPrune(t *testing.T) {
 	if !strings.Contains(log.String(), "deleted the 2 used longest ago") {
 		t.Errorf("pruning not reported: %q", log.String())
 	}
+	// A damaged file moved aside is the first to go.
+	if err := os.WriteFile(s.path("k0")+".damaged", make([]byte, 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st3, _ := os.Stat(s.path("k3"))
+	s.opts.MaxBytes = st.Size() + st3.Size() + 50 // Both runs, not the damaged file.
+	if err := s.Keep("k3", "", result(8, 0.9)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.path("k0") + ".damaged"); err == nil {
+		t.Error("the damaged file outlived the bound")
+	}
+	if list, _ := s.List(); len(list) != 2 {
+		t.Errorf("pruning the damaged file took runs too: %v", list)
+	}
 	s.opts.MaxBytes = 1 // Smaller than any run: the new one still stays.
 	if err := s.Keep("k4", "", result(8, 0.9)); err != nil {
 		t.Fatal(err)
