@@ -51,6 +51,15 @@ func (r *Result) Summary() RunSummary {
 	return s
 }
 
+// SameOutcome reports whether s and o are the same outcome: every field
+// but the timings, non-finite numbers alike.
+func (s RunSummary) SameOutcome(o RunSummary) bool {
+	s.Seconds, s.SecondsPerEpoch, o.Seconds, o.SecondsPerEpoch = 0, 0, 0, 0
+	a, errA := s.MarshalJSON()
+	b, errB := o.MarshalJSON()
+	return errA == nil && errB == nil && string(a) == string(b)
+}
+
 // Result returns a Result with the numbers of s and no history, no
 // predictions and no weights: what a run kept as a summary only can give.
 // Its Summary is s.

@@ -202,7 +202,9 @@ func runSweep(args []string, stdout io.Writer) error {
 	for _, r := range results {
 		if r != nil {
 			runs = append(runs, r.Summary())
-			nDiverged += btoi(r.Diverged)
+			if r.Diverged {
+				nDiverged++
+			}
 		}
 	}
 	cells := mnistfc.Aggregate(runs)
@@ -235,11 +237,4 @@ func runSweep(args []string, stdout io.Writer) error {
 		fmt.Fprintf(os.Stderr, "wrote %s\n", f.out)
 	}
 	return nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -15,6 +15,7 @@ package runstore
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -131,7 +132,7 @@ func (s *Store) Put(key string, e Entry) error {
 	if e.When.IsZero() {
 		e.When = time.Now()
 	}
-	var b strings.Builder
+	var b bytes.Buffer
 	enc := gob.NewEncoder(&b)
 	err := enc.Encode(header{Format: format, Name: e.Name, When: e.When, Summary: e.Summary, HasResult: e.Result != nil})
 	if err == nil && e.Result != nil {
@@ -150,7 +151,7 @@ func (s *Store) Put(key string, e Entry) error {
 				s.logf("note: %v: moved to %s", err, aside)
 			}
 		}
-		if err := atomicfile.WriteFile(path, []byte(b.String())); err != nil {
+		if err := atomicfile.WriteFile(path, b.Bytes()); err != nil {
 			return err
 		}
 		if s.opts.MaxBytes > 0 {
@@ -308,7 +309,7 @@ func Merge(dst *Store, srcs ...*Store) (int, error) {
 				copies = append(copies, held[e.Key])
 				continue
 			}
-			if !sameNumbers(f.e.Summary, e.Summary) {
+			if !f.e.Summary.SameOutcome(e.Summary) {
 				conflicts = append(conflicts, fmt.Errorf("run %s differs between %s and %s (test accuracy %v and %v)",
 					e.Key, f.path, src.path(e.Key), f.e.Summary.TestAccuracy, e.Summary.TestAccuracy))
 			}
@@ -343,13 +344,4 @@ func linkOrCopy(src, dst string) error {
 		return err
 	}
 	return atomicfile.WriteFile(dst, b)
-}
-
-// sameNumbers reports whether two summaries agree, leaving out how long
-// the runs took.
-func sameNumbers(a, b mnistfc.RunSummary) bool {
-	a.Seconds, a.SecondsPerEpoch, b.Seconds, b.SecondsPerEpoch = 0, 0, 0, 0
-	x, _ := a.MarshalJSON()
-	y, _ := b.MarshalJSON()
-	return string(x) == string(y)
 }

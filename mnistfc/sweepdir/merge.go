@@ -89,7 +89,7 @@ func Merge(dirs []string, out string, log io.Writer) (*Merged, error) {
 			switch {
 			case !ok:
 				done[i], from[i], m.Runs[i].Key = sum, p.dir, p.m.Runs[i].Key
-			case sameNumbers(had, sum):
+			case had.SameOutcome(sum):
 			case m.Runs[i].Key == p.m.Runs[i].Key:
 				return nil, fmt.Errorf("merge: the same settings gave different numbers: run %d (hidden %d, lr %s, seed %d), key %s, differs between %s and %s (test accuracy %v and %v)",
 					i+1, sum.Hidden, fmtLR(sum.LR), sum.Seed, m.Runs[i].Key, filepath.Join(from[i], m.Runs[i].Key+runstore.Ext), filepath.Join(p.dir, m.Runs[i].Key+runstore.Ext), had.TestAccuracy, sum.TestAccuracy)
@@ -258,13 +258,4 @@ func choosing(args []string) []string {
 		out = append(out, args[i])
 	}
 	return out
-}
-
-// sameNumbers reports whether two runs' outcomes agree, leaving out how
-// long they took.
-func sameNumbers(a, b mnistfc.RunSummary) bool {
-	a.Seconds, a.SecondsPerEpoch, b.Seconds, b.SecondsPerEpoch = 0, 0, 0, 0
-	x, errX := a.MarshalJSON()
-	y, errY := b.MarshalJSON()
-	return errX == nil && errY == nil && string(x) == string(y)
 }
