@@ -515,10 +515,11 @@ func KernelProbe(w io.Writer) error {
 	}()
 	for i, dims := range [][]int{
 		{probeBatch, probeInputs},   // x
-		{probeInputs, probeHidden},  // w1
-		{probeHidden, probeClasses}, // w2
-		{probeBatch, probeHidden},   // The gradient of the hidden layer's pre-activations.
-		{probeBatch, probeClasses},  // The gradient of the logits.
+		{probeHidden, probeInputs},  // w1, one row per hidden unit
+		{probeClasses, probeHidden}, // w2
+		{probeBatch, probeHidden},   // h, the hidden layer's activations
+		{probeHidden, probeBatch},   // The gradient of the hidden layer's pre-activations.
+		{probeClasses, probeBatch},  // The gradient of the logits.
 	} {
 		data := make([]float32, dims[0]*dims[1])
 		for j := range data {
@@ -566,16 +567,17 @@ func KernelProbe(w io.Writer) error {
 	return json.NewEncoder(w).Encode(r)
 }
 
-// stepProducts builds the matrix products of one training step: the
-// forward x·w1 and h·w2, and the backward products GoMLX's automatic
-// differentiation makes of them, contracting the batch axis for the
-// weights' gradients and w2's columns for the hidden layer's.
+// stepProducts builds the matrix products of one training step as
+// mnistfc's layers compute them, each (W·xᵀ)ᵀ (bench/gomatmul times the
+// same five alone): the forward W1·xᵀ and W2·hᵀ, the weights' gradients
+// dZ1·x and dZ2·h, and the hidden layer's gradient dZ2ᵀ·W2.
 func stepProducts(in []*graph.Node) []*graph.Node {
-	x, w1, w2, dz1, dz2 := in[0], in[1], in[2], in[3], in[4]
-	z1 := graph.DotGeneral(x, []int{1}, nil, w1, []int{0}, nil)    // [batch, hidden]
-	z2 := graph.DotGeneral(z1, []int{1}, nil, w2, []int{0}, nil)   // [batch, classes]
-	dw2 := graph.DotGeneral(dz2, []int{0}, nil, z1, []int{0}, nil) // [classes, hidden]
-	dh := graph.DotGeneral(dz2, []int{1}, nil, w2, []int{1}, nil)  // [batch, hidden]
-	dw1 := graph.DotGeneral(dz1, []int{0}, nil, x, []int{0}, nil)  // [hidden, inputs]
-	return []*graph.Node{z2, dw2, dh, dw1}
+	x, w1, w2, h, dz1, dz2 := in[0], in[1], in[2], in[3], in[4], in[5]
+	return []*graph.Node{
+		graph.DotGeneral(w1, []int{1}, nil, x, []int{1}, nil),   // [hidden, batch]
+		graph.DotGeneral(w2, []int{1}, nil, h, []int{1}, nil),   // [classes, batch]
+		graph.DotGeneral(dz1, []int{1}, nil, x, []int{0}, nil),  // [hidden, inputs]
+		graph.DotGeneral(dz2, []int{1}, nil, h, []int{0}, nil),  // [classes, hidden]
+		graph.DotGeneral(dz2, []int{0}, nil, w2, []int{0}, nil), // [batch, hidden]
+	}
 }
